@@ -1,0 +1,133 @@
+"""Benchmark: the streamed diff engine against a naive full-load baseline, in the same run.
+
+The pair is generated, not shipped: a Qwen2-0.5B-shaped bf16 base (494 M entries, 0.99 GB) and a
+tuned copy with the lowest bit flipped in a seeded 20% of entries (see
+``fixtures.planted.write_bit_flip_pair``). Both sides answer with per-tensor changed counts, and
+both must equal the planted counts. Nothing here asserts a wall-clock time; the figures (engine
+and baseline times, speedup, peak RSS of each in its own process) go to ``extra_info``.
+
+    pytest benchmarks/bench_diff.py                      # full size, about 2 GB in a temp dir
+    RLSPARSE_BENCH_SCALE=0.1 pytest benchmarks/bench_diff.py   # smaller pair for a quick look
+
+Targets from the issue: at least 12x faster than the baseline, engine peak RSS under 1 GiB.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from fixtures.planted import QWEN2_0_5B, qwen2_like_shapes, write_bit_flip_pair
+from rlsparse_check.diff import diff_checkpoints
+
+SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
+GIB = 1 << 30
+_MEDIANS: dict[str, float] = {}
+
+ENGINE = """
+import sys
+from rlsparse_check.diff import diff_checkpoints
+result = diff_checkpoints(sys.argv[1], sys.argv[2])
+answer = {name: t.changed for name, t in result.tensors.items()}
+"""
+# The peak of the process's own memory since exec: VmHWM on Linux. (ru_maxrss of a child started
+# by a big parent counts the parent's pages too: exec records the old image's high-water mark.)
+REPORT = """
+import json, resource, sys
+unit = 1 if sys.platform == "darwin" else 1024
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+try:
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    peak = int(status.split()[0]) * 1024
+except (OSError, IndexError):
+    pass
+print(json.dumps({"answer": answer, "peak": peak}))
+"""
+
+
+def naive_full_load(base: str, tuned: str) -> dict[str, int]:
+    """The baseline: load both checkpoints whole (safetensors + torch), then compare."""
+    import torch
+    from safetensors.torch import load_file
+
+    a, b = load_file(base), load_file(tuned)
+    return {name: int(torch.count_nonzero(a[name] != b[name])) for name in sorted(a)}
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    shape = dict(QWEN2_0_5B)
+    shape["layers"] = max(1, round(shape["layers"] * SCALE))
+    shape["vocab"] = max(1, round(shape["vocab"] * SCALE))
+    folder = tmp_path_factory.mktemp("qwen2-0.5b-shaped")
+    expected = write_bit_flip_pair(folder, qwen2_like_shapes(**shape), density=0.2, seed=0)
+    yield str(folder / "base.safetensors"), str(folder / "tuned.safetensors"), expected
+    shutil.rmtree(folder, ignore_errors=True)  # do not leave 2 GB behind
+
+
+def _describe(benchmark, base: str, expected: dict[str, int]) -> None:
+    benchmark.extra_info.update(
+        scale=SCALE,
+        tensors=len(expected),
+        entries=_entries(base),
+        bytes_per_side=os.path.getsize(base),
+        changed=sum(expected.values()),
+    )
+
+
+def _entries(base: str) -> int:
+    from rlsparse_check.checkpoints import open_checkpoint
+
+    with open_checkpoint(base) as ckpt:
+        return sum(ckpt.spec(n).numel for n in ckpt.names)
+
+
+def _peak_rss(script: str, *args: str) -> tuple[int, dict]:
+    """Run ``script`` (which sets ``answer``) in a fresh interpreter: its peak RSS and answer."""
+    done = subprocess.run(
+        [sys.executable, "-c", script + REPORT, *args], capture_output=True, text=True, check=True
+    )
+    report = json.loads(done.stdout)
+    return report["peak"], report["answer"]
+
+
+def test_streamed_engine(benchmark, pair):
+    base, tuned, expected = pair
+    benchmark.group = "diff: Qwen2-0.5B-shaped bf16 pair"
+    result = benchmark.pedantic(diff_checkpoints, args=(base, tuned), rounds=5, warmup_rounds=1)
+    assert {name: t.changed for name, t in result.tensors.items()} == expected
+    rss, answer = _peak_rss(ENGINE, base, tuned)
+    assert answer == expected
+    _describe(benchmark, base, expected)
+    benchmark.extra_info.update(peak_rss_bytes=rss, peak_rss_gib=round(rss / GIB, 3))
+    _MEDIANS["engine"] = benchmark.stats.stats.median
+    assert rss < GIB, f"engine peak RSS {rss / GIB:.2f} GiB is over the 1 GiB target"
+
+
+def test_full_load_baseline(benchmark, pair):
+    base, tuned, expected = pair
+    pytest.importorskip("torch")
+    pytest.importorskip("safetensors")
+    benchmark.group = "diff: Qwen2-0.5B-shaped bf16 pair"
+    answer = benchmark.pedantic(naive_full_load, args=(base, tuned), rounds=3, warmup_rounds=0)
+    assert answer == expected  # the same answers as the engine's
+    script = inspect.getsource(naive_full_load) + (
+        "import sys\nanswer = naive_full_load(sys.argv[1], sys.argv[2])\n"
+    )
+    rss, baseline_answer = _peak_rss(script, base, tuned)
+    assert baseline_answer == expected
+    _describe(benchmark, base, expected)
+    benchmark.extra_info.update(peak_rss_bytes=rss, peak_rss_gib=round(rss / GIB, 3))
+    if "engine" in _MEDIANS:
+        speedup = benchmark.stats.stats.median / _MEDIANS["engine"]
+        benchmark.extra_info["speedup_of_engine"] = round(speedup, 1)
+        print(
+            f"\nengine {_MEDIANS['engine']:.3f} s, baseline "
+            f"{benchmark.stats.stats.median:.3f} s: {speedup:.1f}x"
+        )
