@@ -1,1 +1,123 @@
-"""pytest plugin (registered through the ``pytest11`` entry point). Filled in by the claims suite."""
+"""pytest plugin of rlsparse-check (registered through the ``pytest11`` entry point).
+
+Thin by design; the work lives in :mod:`rlsparse_check.report`:
+
+* options (``pytest --help``, heading "rlsparse-check") and pyproject.toml defaults:
+  :mod:`~rlsparse_check.report.options`; the merged :class:`Settings` is kept in ``config.stash``
+  and served by the ``rlsparse_settings`` fixture;
+* the ``record_claim`` fixture: a claim test hands it a ClaimResult; the result rides on the
+  test's ``user_properties`` (so it survives pytest-xdist) and the verdict decides the outcome:
+  ``not_reproduced`` fails with the numbers, ``inconclusive`` xfails with its reason,
+  ``reproduced`` passes;
+* on the controller only: :class:`~rlsparse_check.report.session.ReportSession` collects the
+  results, writes report.json and report.html, checks drift from ``--baseline`` and prints one
+  summary line per claim.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from rlsparse_check.errors import OptionError
+from rlsparse_check.report import options
+from rlsparse_check.report.collect import PROPERTY, format_number, key_figure
+from rlsparse_check.results import ClaimResult, Verdict
+
+__all__ = ["SETTINGS_KEY", "SESSION_KEY", "record_claim", "rlsparse_settings", "failure_message"]
+
+SETTINGS_KEY = pytest.StashKey[options.Settings]()
+SESSION_KEY = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        settings = options.settings_from_config(config)
+        baseline = None
+        if settings.baseline is not None:
+            from rlsparse_check.report.baseline import load_baseline
+
+            baseline = load_baseline(settings.baseline)
+    except OptionError as error:
+        raise pytest.UsageError(f"rlsparse-check: {error}") from None
+    config.stash[SETTINGS_KEY] = settings
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the report
+        return
+    from rlsparse_check.report.session import ReportSession
+
+    session = ReportSession(config, settings, baseline)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "rlsparse-check-report")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not options.claims_requested(config):
+        return None
+    s = config.stash[SETTINGS_KEY]
+    cache = "off (--no-cache)" if s.no_cache else str(s.cache_dir)
+    device = s.device if s.device != "auto" else f"auto -> {s.resolved_device}"
+    if s.mode == "checkpoints":
+        what = f"checkpoint mode: base={s.base}, {len(s.tuned)} tuned"
+    else:
+        what = f"model={s.model}"
+    return (f"rlsparse-check: {what}, device={device}, seeds={s.seeds}, cache={cache}, "
+            f"report={s.report_dir}")
+
+
+@pytest.fixture(scope="session")
+def rlsparse_settings(pytestconfig: pytest.Config) -> options.Settings:
+    """The merged, validated options of this run (command line > pyproject.toml > defaults)."""
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+def failure_message(result: ClaimResult) -> str:
+    """The message of a refuted claim: measured, expected, test and p-value, then the reason."""
+    data = result.to_json()
+    stats = data["statistics"]
+    figure = key_figure(data)
+    measured = f"{figure[0]}={format_number(figure[1])}" if figure else json.dumps(
+        data["measured"], sort_keys=True)[:300]
+    expected = data["paper"].get("criterion") or data["paper"].get("summary") or json.dumps(
+        data["paper"], sort_keys=True)[:300]
+    parts = [f"{result.id} [{result.case}] not reproduced: {result.reason}",
+             f"  measured: {measured}", f"  expected: {expected}"]
+    if stats:
+        line = f"  test: {stats.get('test', '?')}"
+        p = stats.get("p_adjusted", stats.get("p"))
+        if p is not None:
+            line += f", p={format_number(p)}"
+            if "p_adjusted" in stats and stats.get("correction"):
+                line += f" ({stats['correction']}-adjusted)"
+        for key in ("alpha", "n"):
+            if stats.get(key) is not None:
+                line += f", {key}={format_number(stats[key])}"
+        parts.append(line)
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def record_claim(request: pytest.FixtureRequest) -> Callable[[ClaimResult], None]:
+    """``record_claim(result)``: attach a ClaimResult to this test's report, then enforce its
+    verdict (not_reproduced -> fail with the numbers; inconclusive -> xfail; reproduced -> pass).
+
+    Record each case once, as the test's last act: the verdict ends the test.
+    """
+
+    def record(result: ClaimResult) -> None:
+        if not isinstance(result, ClaimResult):
+            raise TypeError(f"record_claim expects a ClaimResult, got {type(result).__name__}")
+        request.node.user_properties.append((PROPERTY, json.dumps(result.to_json(),
+                                                                  sort_keys=True)))
+        if result.verdict is Verdict.NOT_REPRODUCED:
+            pytest.fail(failure_message(result), pytrace=False)
+        if result.verdict is Verdict.INCONCLUSIVE:
+            pytest.xfail(f"{result.id} [{result.case}] inconclusive: {result.reason}")
+
+    return record

@@ -1,0 +1,253 @@
+"""Options of the claims suite: one ``rlsparse-check`` group in ``pytest --help``, defaults from
+``[tool.rlsparse-check]`` in pyproject.toml, the command line winning over both.
+
+The merged, validated values form one frozen :class:`Settings` that the plugin keeps in
+``config.stash`` and the fixtures read. Precedence, highest first:
+
+1. the command line (``--alpha 0.01``);
+2. ``[tool.rlsparse-check]`` in the pyproject.toml of the rootdir (keys spelled like the options
+   without the dashes: ``alpha = 0.01``, ``sparsity-range = [0.7, 0.95]``, ``seeds = 5``);
+3. the built-in defaults below, which are the paper's values.
+
+A bad value raises :class:`~rlsparse_check.errors.OptionError` naming the option and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rlsparse_check.errors import OptionError
+
+__all__ = ["Settings", "GROUP", "add_options", "settings_from_config", "claims_requested",
+           "default_cache_dir"]
+
+GROUP = "rlsparse-check"
+DEVICES = ("auto", "cpu", "cuda")
+CORRECTIONS = ("holm", "bh")
+
+
+def default_cache_dir() -> Path:
+    """The run cache: ``$RLSPARSE_CACHE`` or ``~/.cache/rlsparse-check``."""
+    env = os.environ.get("RLSPARSE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "rlsparse-check"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a claim test may read about how it was asked to run."""
+
+    model: str = "tiny-qwen2"
+    device: str = "auto"
+    report_dir: Path = Path("reports/latest")
+    base: Path | None = None
+    tuned: tuple[Path, ...] = ()
+    seeds: int = 3
+    steps: int | None = None  # None: each recipe's default
+    algos: tuple[str, ...] = ()  # empty: each claim's default algorithms
+    sparsity_range: tuple[float, float] = (0.70, 0.95)
+    alpha: float = 0.05
+    min_overlap_ratio: float = 1.5
+    equivalence_margin: float = 0.05
+    correction: str = "holm"
+    baseline: Path | None = None
+    drift_tolerance: float = 0.05
+    no_cache: bool = False
+    cache_dir: Path = field(default_factory=default_cache_dir)
+
+    @property
+    def mode(self) -> str:
+        """``"checkpoints"`` when --base/--tuned are given (no training), else ``"training"``."""
+        return "checkpoints" if self.base is not None else "training"
+
+    @property
+    def resolved_device(self) -> str:
+        """``auto`` means cuda when an NVIDIA driver is present, else cpu (torch is not imported
+        here; the training recipes check CUDA for real)."""
+        if self.device != "auto":
+            return self.device
+        return "cuda" if Path("/proc/driver/nvidia/version").exists() else "cpu"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, Path):
+                data[key] = str(value)
+            elif isinstance(value, tuple):
+                data[key] = [str(v) if isinstance(v, Path) else v for v in value]
+        data["mode"] = self.mode
+        data["resolved_device"] = self.resolved_device
+        return data
+
+
+# option name -> (dest, metavar, help). Defaults are None so that "not given" is visible.
+_OPTIONS: dict[str, tuple[str | None, str]] = {
+    "model": ("NAME", "model to train in training mode: built-in tiny-qwen2 (default), "
+              "tiny-llama, a local path, or a cached hub id such as Qwen2-0.5B"),
+    "device": ("DEV", "cpu, cuda or auto (default: auto = cuda when available, else cpu)"),
+    "report-dir": ("DIR", "where report.json and report.html go (default: reports/latest)"),
+    "base": ("DIR", "checkpoint mode: the base checkpoint (no training; needs --tuned)"),
+    "tuned": ("DIR", "checkpoint mode: a fine-tuned checkpoint of --base (repeat for several)"),
+    "seeds": ("N", "training mode: seeds per configuration, the unit of replication (default 3)"),
+    "steps": ("N", "training mode: optimizer steps per run (default: each recipe's default)"),
+    "algos": ("LIST", "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
+              "(default: each claim's own list)"),
+    "sparsity-range": ("LO,HI", "C1: sparsity range counted as 'small subnetwork' "
+                       "(default 0.70,0.95)"),
+    "alpha": ("A", "significance level after correction (default 0.05)"),
+    "min-overlap-ratio": ("R", "C3: required observed/expected overlap ratio (default 1.5)"),
+    "equivalence-margin": ("M", "C4/C5: equivalence margin for TOST, e.g. 0.05 = 5 points "
+                           "(default 0.05)"),
+    "correction": ("METHOD", "multiple-comparison correction within a claim: holm or bh "
+                   "(default holm)"),
+    "baseline": ("PATH", "a stored report.json: fail when a verdict changes or a key figure "
+                 "drifts beyond --drift-tolerance"),
+    "drift-tolerance": ("T", "allowed key-figure drift from --baseline: absolute for figures in "
+                        "[-1, 1], relative beyond (default 0.05)"),
+    "cache-dir": ("DIR", "run cache (default: $RLSPARSE_CACHE or ~/.cache/rlsparse-check)"),
+}
+
+
+def _dest(name: str) -> str:
+    return "rlsparse_" + name.replace("-", "_")
+
+
+def add_options(parser: Any) -> None:
+    """Register the options under one heading (``parser`` is pytest's ``Parser``)."""
+    group = parser.getgroup(GROUP, "rlsparse-check: test the 'RL updates a small subnetwork' "
+                                   "claims (options also read from [tool.rlsparse-check])")
+    for name, (metavar, help_text) in _OPTIONS.items():
+        kwargs: dict[str, Any] = {"dest": _dest(name), "default": None, "metavar": metavar,
+                                  "help": help_text}
+        if name == "tuned":
+            kwargs["action"] = "append"
+        group.addoption(f"--{name}", **kwargs)
+    group.addoption("--no-cache", dest=_dest("no-cache"), action="store_true", default=None,
+                    help="train afresh instead of reusing cached runs (results still cached)")
+
+
+def _read_pyproject(rootpath: Path) -> dict[str, Any]:
+    path = rootpath / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise OptionError(f"{path}: cannot parse TOML ({error}); fix the file") from error
+    section = data.get("tool", {}).get("rlsparse-check", {})
+    unknown = sorted(set(section) - set(_OPTIONS) - {"no-cache"})
+    if unknown:
+        raise OptionError(f"{path}: unknown key(s) {unknown} in [tool.rlsparse-check]; "
+                          f"known keys: {sorted(_OPTIONS)}")
+    return section
+
+
+def _number(name: str, value: Any, kind: type, lo: float | None = None,
+            hi: float | None = None) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"--{name}: expected a {kind.__name__}, got {value!r}") from None
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        raise OptionError(f"--{name}: {number} is out of range [{lo}, {hi}]")
+    return number
+
+
+def _pair(name: str, value: Any) -> tuple[float, float]:
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    if len(parts) != 2:
+        raise OptionError(f"--{name}: expected LO,HI (e.g. 0.70,0.95), got {value!r}")
+    lo, hi = (_number(name, p, float, 0.0, 1.0) for p in parts)
+    if lo > hi:
+        raise OptionError(f"--{name}: LO {lo} is above HI {hi}; give LO,HI in order")
+    return lo, hi
+
+
+def _list(value: Any) -> tuple[str, ...]:
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(p.strip().lower() for p in parts if str(p).strip())
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise OptionError(f"--{name}: {value!r} is not one of {', '.join(choices)}")
+    return str(value)
+
+
+def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
+    """Validate merged raw values (option name -> value) into :class:`Settings`.
+
+    Relative paths are taken relative to ``base_dir`` (where pytest was invoked).
+    """
+    def path(value: Any) -> Path:
+        p = Path(os.path.expanduser(str(value)))
+        return p if p.is_absolute() else base_dir / p
+
+    kw: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        key = name.replace("-", "_")
+        if name in ("model",):
+            kw[key] = str(value)
+        elif name == "device":
+            kw[key] = _choice(name, value, DEVICES)
+        elif name == "correction":
+            kw[key] = _choice(name, str(value).lower(), CORRECTIONS)
+        elif name in ("report-dir", "base", "baseline", "cache-dir"):
+            kw[key] = path(value)
+        elif name == "tuned":
+            kw[key] = tuple(path(v) for v in (value if isinstance(value, list) else [value]))
+        elif name in ("seeds", "steps"):
+            kw[key] = _number(name, value, int, 1)
+        elif name == "algos":
+            kw[key] = _list(value)
+        elif name == "sparsity-range":
+            kw[key] = _pair(name, value)
+        elif name == "alpha":
+            kw[key] = _number(name, value, float, 1e-12, 0.5)
+        elif name in ("min-overlap-ratio", "equivalence-margin", "drift-tolerance"):
+            kw[key] = _number(name, value, float, 0.0)
+        elif name == "no-cache":
+            kw[key] = bool(value)
+    settings = Settings(**kw)
+    if settings.tuned and settings.base is None:
+        raise OptionError("--tuned needs --base: give the base checkpoint the tuned ones came from")
+    if settings.base is not None and not settings.tuned:
+        raise OptionError("--base needs at least one --tuned checkpoint to compare against")
+    for name, given in (("base", [settings.base]), ("tuned", settings.tuned)):
+        for checkpoint in given:
+            if checkpoint is not None and not checkpoint.exists():
+                raise OptionError(f"--{name} {checkpoint}: no such file or directory; give a "
+                                  "checkpoint folder (model.safetensors or a sharded index) "
+                                  "or a .safetensors file")
+    if "report_dir" not in kw:
+        settings = Settings(**{**kw, "report_dir": base_dir / Settings.report_dir})
+    return settings
+
+
+def settings_from_config(config: Any) -> Settings:
+    """Merge pyproject.toml and command-line values of a pytest ``Config``."""
+    merged: dict[str, Any] = dict(_read_pyproject(Path(config.rootpath)))
+    for name in [*_OPTIONS, "no-cache"]:
+        value = config.getoption(_dest(name), default=None)
+        if value is not None:
+            merged[name] = value
+    return build_settings(merged, base_dir=Path(config.invocation_params.dir))
+
+
+def claims_requested(config: Any) -> bool:
+    """True when this pytest run is a claims-suite run: --base/--tuned given, or a path argument
+    inside a ``claims`` directory. Used to keep the header out of unrelated test runs."""
+    if config.getoption(_dest("base"), default=None) or config.getoption(_dest("tuned"),
+                                                                         default=None):
+        return True
+    for arg in config.args:
+        path = Path(str(arg).split("::", 1)[0])
+        if "claims" in path.parts or path.resolve().name == "claims":
+            return True
+    return False
