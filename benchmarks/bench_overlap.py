@@ -1,0 +1,159 @@
+"""Benchmark: overlap statistics of a Qwen2-0.5B-shaped pair, against a naive permutation test.
+
+The checkpoints are generated, not shipped: a bf16 base of random finite values (494 M entries,
+see ``fixtures.planted.write_bit_flip_pair``) and two tuned copies whose lowest bit is flipped
+where a seeded draw says so, independently for the two, with a probability that falls smoothly
+with |w| (the magnitude-only dependence the stratified null must absorb). Measured:
+
+* ``test_overlap_of_mask_sets``: the overlap stage alone (masks in memory, base on disk);
+* ``test_overlap_checkpoints_end_to_end``: what ``rlsparse-check overlap`` does (two streamed
+  diffs, then the pair), with its peak RSS in a fresh process;
+* ``test_naive_permutation_baseline``: a stratified permutation test (shuffle B within the same
+  bins, count overlaps) on a slice of the model, next to the analytic p-value of the same slice,
+  and its time extrapolated to the whole model at 999 permutations.
+
+Nothing asserts a wall-clock time; figures go to ``extra_info``.
+
+    pytest benchmarks/bench_overlap.py                           # full size, ~3 GB in a temp dir
+    RLSPARSE_BENCH_SCALE=0.1 pytest benchmarks/bench_overlap.py  # smaller model, quick look
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from fixtures.planted import QWEN2_0_5B, qwen2_like_shapes, write_bit_flip_pair
+from rlsparse_check import nulls
+from rlsparse_check.checkpoints import open_checkpoint, write_safetensors
+from rlsparse_check.masks import MaskSet
+from rlsparse_check.overlap import overlap_arrays, tensor_overlap
+from rlsparse_check.pairs import overlap_checkpoints, overlap_masksets
+
+SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
+SLICE_ENTRIES = 500_000  # entries in the naive baseline's slice
+PERMUTATIONS = 49
+GROUP = "overlap: Qwen2-0.5B-shaped bf16 pair"
+
+ENGINE = """
+import json, re, sys
+from rlsparse_check.pairs import overlap_checkpoints
+data = overlap_checkpoints(sys.argv[1], sys.argv[2:]).to_json()
+with open("/proc/self/status") as f:  # this process's own peak; ru_maxrss would include the
+    peak = int(re.search(r"VmHWM:\\s+(\\d+)", f.read()).group(1)) * 1024  # parent's at fork
+print(json.dumps({"p_stratified": data["p_stratified"], "peak_rss_bytes": peak}))
+"""
+
+
+def update_probability(bits: np.ndarray) -> np.ndarray:
+    """P(update) falling smoothly with the magnitude code (bf16 bits, top exponent bit clear)."""
+    code = (bits & np.uint16(0x7FFF)).astype(np.float32)
+    return 0.02 + 0.35 * (1.0 - code / np.float32(0x4000))
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    shape = dict(QWEN2_0_5B)
+    shape["layers"] = max(1, round(shape["layers"] * SCALE))
+    shape["vocab"] = max(1, round(shape["vocab"] * SCALE))
+    folder = tmp_path_factory.mktemp("qwen2-0.5b-shaped-overlap")
+    write_bit_flip_pair(folder, qwen2_like_shapes(**shape), density=0.0, seed=0)
+    (folder / "tuned.safetensors").unlink()  # only the base is used
+    base = folder / "base.safetensors"
+    masks, tuned = [], []
+    with open_checkpoint(base) as ckpt:
+        for i in range(2):
+            rng = np.random.default_rng([1, i])
+            dense, flipped = {}, {}
+            for name in ckpt.names:
+                bits = ckpt.raw(name)
+                dense[name] = rng.random(bits.shape, dtype=np.float32) < update_probability(bits)
+                flipped[name] = bits ^ dense[name].view(np.uint8).astype(np.uint16)
+            tuned.append(str(write_safetensors(folder / f"tuned{i}.safetensors", flipped,
+                                               dtype="bfloat16")))  # fmt: skip
+            masks.append(MaskSet.from_dense(dense))
+            del dense, flipped
+    yield str(base), tuned, masks
+    shutil.rmtree(folder, ignore_errors=True)  # do not leave 3 GB behind
+
+
+def _describe(benchmark, masks, data) -> None:
+    benchmark.group = GROUP
+    benchmark.extra_info.update(
+        scale=SCALE, entries=masks[0].total_numel(), tensors=len(masks[0]),
+        count_a=data["count_a"], count_b=data["count_b"], both=data["both"],
+        strata=data["strata"], p_independent=data["p_independent"],
+        p_stratified=data["p_stratified"], ratio_independent=data["ratio_independent"],
+        ratio_stratified=data["ratio_stratified"], z_stratified=data["z_stratified"],
+    )  # fmt: skip
+
+
+def test_overlap_of_mask_sets(benchmark, model):
+    base, _, masks = model
+    with open_checkpoint(base) as ckpt:
+        results = benchmark.pedantic(overlap_masksets, args=(masks, ckpt),
+                                     kwargs={"labels": ["A", "B"]}, rounds=3)  # fmt: skip
+        data = results[0].to_json()
+    _describe(benchmark, masks, data)
+    entries = masks[0].total_numel()
+    benchmark.extra_info["entries_per_second"] = entries / benchmark.stats.stats.median
+    assert data["p_independent"] < 1e-6  # magnitude-only dependence fools the uniform null
+
+
+def test_overlap_checkpoints_end_to_end(benchmark, model):
+    base, tuned, masks = model
+    result = benchmark.pedantic(overlap_checkpoints, args=(base, tuned), rounds=3)
+    data = result.to_json()
+    assert data["count_a"] == masks[0].total_count()
+    proc = subprocess.run([sys.executable, "-c", ENGINE, base, *tuned], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    answer = json.loads(proc.stdout)
+    assert answer["p_stratified"] == pytest.approx(data["p_stratified"])
+    _describe(benchmark, masks, data)
+    benchmark.extra_info["peak_rss_gib"] = round(answer["peak_rss_bytes"] / 2**30, 3)
+
+
+def test_naive_permutation_baseline(benchmark, model):
+    """Stratified permutations on a slice (whole tensors up to SLICE_ENTRIES), timed, next to the
+    analytic test of the same slice; the full-model time is extrapolated, not run."""
+    base, _, masks = model
+    a, b, w, total = {}, {}, {}, 0
+    with open_checkpoint(base) as ckpt:
+        for name in sorted(ckpt.names, key=lambda n: ckpt.spec(n).numel):
+            if total + ckpt.spec(name).numel > SLICE_ENTRIES:
+                break
+            a[name], b[name] = masks[0].dense(name), masks[1].dense(name)
+            w[name] = ckpt.values(name)
+            total += ckpt.spec(name).numel
+    analytic_start = time.perf_counter()
+    analytic = overlap_arrays(a, b, w)
+    p_analytic = analytic.p_stratified
+    analytic_time = time.perf_counter() - analytic_start
+    labels = []
+    for i, name in enumerate(sorted(a)):
+        _, found = tensor_overlap(a[name], b[name], w[name])
+        labels.append(found.labels(nulls.magnitude_key(w[name])) + (i << 32))
+    flat_a = np.concatenate([a[n].reshape(-1) for n in sorted(a)])
+    flat_b = np.concatenate([b[n].reshape(-1) for n in sorted(a)])
+    label = np.concatenate(labels)
+    args = (flat_a, flat_b, label, PERMUTATIONS, 0)
+    p_perm = benchmark.pedantic(nulls.stratified_permutation_p, args=args, rounds=1)
+    per_permutation = benchmark.stats.stats.median / PERMUTATIONS
+    full = masks[0].total_numel()
+    benchmark.group = GROUP
+    benchmark.extra_info.update(
+        slice_entries=total, slice_tensors=len(a), permutations=PERMUTATIONS,
+        p_permutation=p_perm, p_analytic=p_analytic, analytic_seconds_on_slice=analytic_time,
+        seconds_per_permutation_on_slice=per_permutation,
+        extrapolated_seconds_999_permutations_full_model=per_permutation * 999 * full / total,
+    )  # fmt: skip
+    # a permutation p-value from 49 draws is coarse: agree within its resolution
+    assert abs(p_perm - p_analytic) < 0.3
+
