@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from rlsparse_check import __version__
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     except RlsparseError as error:
         print(f"rlsparse-check {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # Output piped into a program that stopped reading (e.g. `| head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"rlsparse-check {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -1,14 +1,180 @@
-"""Placeholder for the `train` subcommand(s); replaced by the real implementation."""
+"""The ``base`` and ``train`` subcommands: write a base checkpoint, or train and write a run.
+
+    rlsparse-check base --model tiny-qwen2 [--save-dtype bfloat16] --out DIR
+    rlsparse-check train --algo grpo --seed 0 --steps 20 [--lr --beta --max-grad-norm | --no-clip
+        --iterations --task --mask MASKS.npz --device --no-cache --cache-dir] --out DIR
+
+Runs are cached by content (``--cache-dir``, default ``$RLSPARSE_CACHE`` or
+``~/.cache/rlsparse-check``); ``--no-cache`` trains afresh. A progress bar shows on a terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from rlsparse_check.errors import OptionError
+
+__all__ = ["register"]
+
+_ALGOS = ("grpo", "rloo", "dpo", "kto", "simpo", "orpo", "ppo", "sft", "sft-self")
+_DTYPES = ("bfloat16", "float32")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for name in {"train": ("base", "train")}.get("train", ("train",)):
-        sub.add_parser(name, help="(not yet available)").set_defaults(run=_run)
+    base = sub.add_parser(
+        "base",
+        help="write the base checkpoint of a model",
+        description="Write the base checkpoint of --model to --out.",
+    )
+    _common(base)
+    base.set_defaults(run=_run_base)
+    _one_line_errors(base)
+
+    train = sub.add_parser(
+        "train",
+        help="fine-tune a model with an RL or SFT recipe",
+        description="Train --model with --algo and write the run to --out.",
+    )
+    _common(train)
+    train.add_argument("--algo", required=True, choices=_ALGOS, help="training algorithm")
+    train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    train.add_argument("--steps", type=int, default=20, help="optimizer steps (default 20)")
+    train.add_argument("--task", default="add", help="data set: add or sub (default add)")
+    train.add_argument(
+        "--lr",
+        type=_positive,
+        default=None,
+        help="learning rate (default: the algorithm's usual one)",
+    )
+    train.add_argument(
+        "--beta",
+        type=_nonneg,
+        default=None,
+        help="KL / preference coefficient (default: the algorithm's)",
+    )
+    clip = train.add_mutually_exclusive_group()
+    clip.add_argument(
+        "--max-grad-norm", type=_positive, default=1.0, help="gradient clipping norm (default 1.0)"
+    )
+    clip.add_argument("--no-clip", action="store_true", help="no gradient clipping")
+    train.add_argument(
+        "--iterations",
+        type=int,
+        default=1,
+        help="updates per generated batch, >1 is off-policy (GRPO/RLOO)",
+    )
+    train.add_argument("--batch-size", type=int, default=8, help="prompts/examples per step")
+    train.add_argument(
+        "--num-generations",
+        type=int,
+        default=8,
+        help="completions per prompt (GRPO/RLOO; samples for preference data)",
+    )
+    train.add_argument("--weight-decay", type=_nonneg, default=0.0, help="AdamW weight decay")
+    train.add_argument(
+        "--mask",
+        default=None,
+        metavar="MASKS.npz",
+        help="train only inside this mask (from rlsparse-check diff --masks)",
+    )
+    train.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    train.set_defaults(run=_run_train)
+    _one_line_errors(train)
 
 
-def _run(args: argparse.Namespace) -> int:
-    raise SystemExit("not yet available")
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Bad options: one line on stderr (no usage block) and exit status 2."""
+
+    def error(message: str) -> None:
+        parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
+
+    parser.error = error  # type: ignore[method-assign]
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="tiny-qwen2",
+        help="tiny-qwen2 (default), tiny-llama, a local folder or a hub id",
+    )
+    parser.add_argument(
+        "--save-dtype",
+        default="bfloat16",
+        choices=_DTYPES,
+        help="storage dtype of the saved weights (default bfloat16)",
+    )
+    parser.add_argument("--out", required=True, help="folder to write the checkpoint to")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the run cache")
+    parser.add_argument("--cache-dir", default=None, help="run cache folder")
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be positive")
+    return value
+
+
+def _nonneg(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be >= 0")
+    return value
+
+
+def _cache(args: argparse.Namespace) -> object:
+    from rlsparse_check.recipes import RunCache
+
+    if args.no_cache:
+        return None
+    return RunCache(args.cache_dir) if args.cache_dir else RunCache()
+
+
+def _run_base(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rlsparse_check.recipes.run import base_checkpoint, publish
+
+    folder = publish(
+        base_checkpoint(args.model, args.save_dtype, cache=_cache(args)), Path(args.out)
+    )
+    print(f"base checkpoint of {args.model} ({args.save_dtype}) written to {folder}")
+    return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from rlsparse_check.recipes import RunSpec, train
+
+    if args.steps < 1:
+        raise OptionError(f"--steps {args.steps}: must be at least 1")
+    spec = RunSpec(
+        model=args.model,
+        algo=args.algo,
+        task=args.task,
+        seed=args.seed,
+        steps=args.steps,
+        lr=args.lr,
+        beta=args.beta,
+        max_grad_norm=None if args.no_clip else args.max_grad_norm,
+        iterations=args.iterations,
+        batch_size=args.batch_size,
+        num_generations=args.num_generations,
+        weight_decay=args.weight_decay,
+        save_dtype=args.save_dtype,
+        mask=args.mask,
+        device=args.device,
+    )
+    run = train(spec, cache=_cache(args), out=args.out, progress=sys.stderr.isatty())
+    ev = run.record["eval"]
+    summary = {
+        "out": str(run.path),
+        "cached": run.cached,
+        "algo": spec.algo,
+        "reward_before": ev["before"]["reward"],
+        "reward_after": ev["after"]["reward"],
+        "weights_sha256": run.record["weights_sha256"],
+    }
+    print(json.dumps(summary))
+    return 0

@@ -1,0 +1,25 @@
+"""Training recipes: RL (TRL GRPO/RLOO/DPO/KTO/SimPO/ORPO), SFT, masked fine-tuning, run cache.
+
+Public API (torch is imported only when a run is built)::
+
+    from rlsparse_check.recipes import RunSpec, train, base_checkpoint, RunCache
+    run = train(RunSpec(algo="grpo", seed=0, steps=20))   # cached under $RLSPARSE_CACHE
+    run.path / "model.safetensors", run.record["eval"]["gain"]
+"""
+
+from rlsparse_check.recipes.cache import RunCache
+from rlsparse_check.recipes.run import RUN_JSON_KEYS, Run, base_checkpoint, train
+from rlsparse_check.recipes.spec import ALGOS, DEFAULTS, RL_ALGOS, SFT_ALGOS, RunSpec
+
+__all__ = [
+    "ALGOS",
+    "DEFAULTS",
+    "RL_ALGOS",
+    "SFT_ALGOS",
+    "RUN_JSON_KEYS",
+    "Run",
+    "RunCache",
+    "RunSpec",
+    "base_checkpoint",
+    "train",
+]
