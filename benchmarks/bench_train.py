@@ -1,0 +1,106 @@
+"""Benchmark: training speed of every recipe on the embedded model, and the overhead of the
+recipes over calling TRL directly, in the same run.
+
+Each recipe trains ``RLSPARSE_BENCH_STEPS`` steps (default 20) on the CPU without the cache.
+``extra_info`` holds the optimizer steps per second inside ``Trainer.train`` (TRL's own
+``train_steps_per_second``), the time spent building the trainer and its data (sampling for the
+preference and in-distribution recipes), and the whole call including the before/after
+evaluation and saving. Nothing asserts a time.
+
+    pytest benchmarks/bench_train.py --benchmark-only
+    RLSPARSE_BENCH_STEPS=5 pytest benchmarks/bench_train.py -k grpo   # quick look
+
+Target from the issue: a 20-step GRPO run well under 30 s.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from rlsparse_check.recipes import RunSpec, base_checkpoint, train
+
+STEPS = int(os.environ.get("RLSPARSE_BENCH_STEPS", "20"))
+ALGOS = ("grpo", "rloo", "dpo", "kto", "simpo", "orpo", "sft", "sft-self")
+_WALL: dict[str, float] = {}
+
+
+def _final(record: dict) -> dict:
+    return next(e for e in reversed(record["log_history"]) if "train_runtime" in e)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_recipe_speed(benchmark, algo):
+    spec = RunSpec(algo=algo, steps=STEPS, device="cpu")
+    benchmark.group = f"train: {STEPS} steps on tiny-qwen2 (CPU)"
+    run = benchmark.pedantic(train, args=(spec,), kwargs={"cache": None}, rounds=1)
+    final = _final(run.record)
+    benchmark.extra_info.update(
+        algo=algo,
+        steps=STEPS,
+        steps_per_second_in_trainer=round(final["train_steps_per_second"], 2),
+        trainer_train_s=round(final["train_runtime"], 3),
+        build_and_train_s=round(run.record["train_time_s"], 3),
+        whole_call_s=round(run.record["wall_time_s"], 3),
+        eval_gain=run.record["eval"]["gain"],
+    )
+    _WALL[algo] = benchmark.stats.stats.median
+
+
+def _direct_grpo() -> float:
+    """GRPO through TRL directly, same model, data and config: seconds for build + train."""
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rlsparse_check.models import load_model
+    from rlsparse_check.recipes.common import quiet
+    from rlsparse_check.tasks import draw, get_task, reward
+
+    start = base_checkpoint("tiny-qwen2", "float32")
+    with quiet(), tempfile.TemporaryDirectory() as tmp:
+        began = time.perf_counter()
+        model, tok = load_model(Path(start))
+        problems = draw(get_task("add").train, STEPS * 8, 0)
+        data = Dataset.from_list([{"prompt": p.prompt, "answer": p.answer} for p in problems])
+
+        def verifier(completions, answer, **_):
+            return [reward(c, a) for c, a in zip(completions, answer, strict=True)]
+
+        args = GRPOConfig(
+            output_dir=tmp,
+            max_steps=STEPS,
+            per_device_train_batch_size=64,
+            num_generations=8,
+            max_completion_length=4,
+            learning_rate=2e-5,
+            lr_scheduler_type="constant",
+            use_cpu=True,
+            bf16=False,
+            gradient_checkpointing=False,
+            report_to="none",
+            save_strategy="no",
+            disable_tqdm=True,
+            logging_steps=1,
+            seed=0,
+        )
+        GRPOTrainer(
+            model=model, reward_funcs=verifier, args=args, train_dataset=data, processing_class=tok
+        ).train()
+        return time.perf_counter() - began
+
+
+def test_overhead_over_direct_trl_grpo(benchmark):
+    benchmark.group = "train: recipe vs direct TRL (GRPO)"
+    direct = benchmark.pedantic(_direct_grpo, rounds=1)
+    recipe_run = train(RunSpec(algo="grpo", steps=STEPS, device="cpu"), cache=None)
+    benchmark.extra_info.update(
+        direct_trl_s=round(direct, 3),
+        recipe_build_and_train_s=round(recipe_run.record["train_time_s"], 3),
+        recipe_whole_call_s=round(recipe_run.record["wall_time_s"], 3),
+        overhead_s=round(recipe_run.record["wall_time_s"] - direct, 3),
+        note="whole call adds base load, eval before/after (100 greedy problems) and saving",
+    )

@@ -1,0 +1,111 @@
+"""What every TRL trainer of the recipes shares: the training arguments and a quiet context.
+
+The arguments pin what the claims depend on: constant learning rate (so lr x steps is the
+distance budget), explicit clipping (``max_grad_norm=None`` -> 0, i.e. off), seeds everywhere and
+``full_determinism``, fp32 master weights (bf16 autocast only on GPUs that support it), no
+checkpoints, no reporting, no gradient checkpointing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Job", "trainer_kwargs", "quiet", "bf16_autocast", "drop_printer"]
+
+
+@dataclass
+class Job:
+    """Everything a recipe needs to build its trainer (``spec`` has lr/beta resolved)."""
+
+    spec: Any
+    model: Any
+    tokenizer: Any
+    base_path: Path
+    device: str
+    workdir: Path
+    progress: bool = False
+    callbacks: list[Any] = field(default_factory=list)
+
+
+def bf16_autocast(device: str) -> bool:
+    """bf16 autocast (fp32 master weights) on CUDA devices that support it."""
+    if device != "cuda":
+        return False
+    import torch
+
+    return bool(torch.cuda.is_bf16_supported())
+
+
+def trainer_kwargs(job: Job, *, per_device_batch: int) -> dict[str, Any]:
+    """Keyword arguments shared by every TRL config class of the recipes."""
+    spec = job.spec
+    return dict(
+        output_dir=str(job.workdir / "trainer"),
+        max_steps=spec.steps,
+        per_device_train_batch_size=per_device_batch,
+        gradient_accumulation_steps=1,
+        learning_rate=spec.lr,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        weight_decay=spec.weight_decay,
+        max_grad_norm=spec.max_grad_norm or 0.0,
+        optim="adamw_torch",
+        seed=spec.seed,
+        data_seed=spec.seed,
+        full_determinism=True,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=job.device == "cpu",
+        bf16=bf16_autocast(job.device),
+        fp16=False,
+        gradient_checkpointing=False,
+        disable_tqdm=not job.progress,
+        dataloader_num_workers=0,
+    )
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence TRL/transformers/datasets warnings, notices and dataset progress bars."""
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    import datasets
+    import transformers
+
+    names = ("transformers", "trl", "accelerate", "datasets", "torch")
+    levels = {name: logging.getLogger(name).level for name in names}
+    verbosity = transformers.logging.get_verbosity()
+    bars = datasets.is_progress_bar_enabled()
+    hf_bars = transformers.utils.logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_error()
+    for name in names:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        if bars:
+            datasets.enable_progress_bars()
+        if hf_bars:
+            transformers.utils.logging.enable_progress_bar()
+
+
+def drop_printer(trainer: Any) -> Any:
+    """Without a progress bar, transformers prints every log dict: remove that printer."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    return trainer

@@ -1,0 +1,211 @@
+"""RL recipes through TRL: GRPO, RLOO (online, verifier reward) and DPO, KTO, SimPO, ORPO
+(offline, preference data from the model's own samples scored by the verifier).
+
+Each builder takes a :class:`~rlsparse_check.recipes.common.Job` and returns a ready trainer. Data
+budget: ``steps x batch_size`` prompts (GRPO/RLOO, each with ``num_generations`` completions),
+pairs (DPO/SimPO/ORPO) or labelled samples (KTO). PPO is not in TRL 1.x: asking for it raises
+:class:`TrainingError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlsparse_check.errors import TrainingError
+from rlsparse_check.recipes.common import Job, trainer_kwargs
+from rlsparse_check.recipes.sampling import MAX_NEW_TOKENS, generate
+from rlsparse_check.tasks import draw, get_task, kto_examples, preference_pairs, reward
+
+__all__ = ["BUILDERS", "check_ppo", "own_samples", "ppo_available"]
+
+MAX_LENGTH = 16  # prompt + completion tokens of the synthetic tasks, with room
+
+
+def _verifier(completions: list[Any], answer: list[str], **_: Any) -> list[float]:
+    """TRL reward function: exact reward of each completion against the ``answer`` column."""
+    texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
+    return [reward(text, gold) for text, gold in zip(texts, answer, strict=True)]
+
+
+def _prompts(job: Job) -> Any:
+    from datasets import Dataset
+
+    spec = job.spec
+    problems = draw(get_task(spec.task).train, spec.steps * spec.batch_size, spec.seed)
+    return Dataset.from_list([{"prompt": p.prompt, "answer": p.answer} for p in problems])
+
+
+def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
+    spec = job.spec
+    args = config_cls(
+        **trainer_kwargs(job, per_device_batch=spec.batch_size * spec.num_generations),
+        num_generations=spec.num_generations,
+        max_completion_length=MAX_NEW_TOKENS,
+        temperature=1.0,
+        beta=spec.beta,
+        num_iterations=spec.iterations,
+        log_completions=False,
+    )
+    return trainer_cls(
+        model=job.model,
+        reward_funcs=_verifier,
+        args=args,
+        train_dataset=_prompts(job),
+        processing_class=job.tokenizer,
+        callbacks=job.callbacks,
+    )
+
+
+def _grpo(job: Job) -> Any:
+    from trl import GRPOConfig, GRPOTrainer
+
+    return _online(job, GRPOConfig, GRPOTrainer)
+
+
+def _rloo(job: Job) -> Any:
+    from trl import RLOOConfig, RLOOTrainer
+
+    return _online(job, RLOOConfig, RLOOTrainer)
+
+
+def own_samples(job: Job) -> tuple[list[Any], list[list[str]]]:
+    """``num_generations`` sampled completions (temperature 1, seeded) per train problem."""
+    spec = job.spec
+    problems = list(get_task(spec.task).train)
+    samples = generate(
+        job.model,
+        job.tokenizer,
+        [p.prompt for p in problems],
+        k=spec.num_generations,
+        greedy=False,
+        seed=spec.seed,
+    )
+    return problems, samples
+
+
+def _offline_data(job: Job, build: Any) -> Any:
+    from datasets import Dataset
+
+    spec = job.spec
+    rows = build(*own_samples(job))
+    if len(rows) < 2:
+        raise TrainingError(
+            f"{spec.algo}: the model's samples gave {len(rows)} usable examples on task "
+            f"{spec.task!r} (it solves all or none of the problems); use another base or task"
+        )
+    return Dataset.from_list(draw(rows, spec.steps * spec.batch_size, spec.seed))
+
+
+def _dpo(job: Job) -> Any:
+    from trl import DPOConfig, DPOTrainer
+
+    spec = job.spec
+    args = DPOConfig(
+        **trainer_kwargs(job, per_device_batch=spec.batch_size),
+        beta=spec.beta,
+        max_length=MAX_LENGTH,
+    )
+    data = _offline_data(job, preference_pairs)
+    return DPOTrainer(
+        model=job.model,
+        ref_model=None,
+        args=args,
+        train_dataset=data,
+        processing_class=job.tokenizer,
+        callbacks=job.callbacks,
+    )
+
+
+def _kto(job: Job) -> Any:
+    from trl import KTOConfig, KTOTrainer
+
+    spec = job.spec
+    args = KTOConfig(
+        **trainer_kwargs(job, per_device_batch=spec.batch_size),
+        beta=spec.beta,
+        max_length=MAX_LENGTH,
+    )
+    data = _offline_data(job, kto_examples)
+    return KTOTrainer(
+        model=job.model,
+        ref_model=None,
+        args=args,
+        train_dataset=data,
+        processing_class=job.tokenizer,
+        callbacks=job.callbacks,
+    )
+
+
+def _simpo(job: Job) -> Any:
+    from trl.experimental.cpo import CPOConfig, CPOTrainer
+
+    spec = job.spec
+    args = CPOConfig(
+        **trainer_kwargs(job, per_device_batch=spec.batch_size),
+        beta=spec.beta,
+        loss_type="simpo",
+        cpo_alpha=0.0,
+        simpo_gamma=0.5,
+        max_length=MAX_LENGTH,
+    )
+    data = _offline_data(job, preference_pairs)
+    return CPOTrainer(
+        model=job.model,
+        args=args,
+        train_dataset=data,
+        processing_class=job.tokenizer,
+        callbacks=job.callbacks,
+    )
+
+
+def _orpo(job: Job) -> Any:
+    from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+    spec = job.spec
+    args = ORPOConfig(
+        **trainer_kwargs(job, per_device_batch=spec.batch_size),
+        beta=spec.beta,
+        max_length=MAX_LENGTH,
+    )
+    data = _offline_data(job, preference_pairs)
+    return ORPOTrainer(
+        model=job.model,
+        args=args,
+        train_dataset=data,
+        processing_class=job.tokenizer,
+        callbacks=job.callbacks,
+    )
+
+
+def ppo_available() -> bool:
+    """Whether the installed TRL has a PPO trainer (TRL 1.x has none)."""
+    import trl
+
+    return hasattr(trl, "PPOTrainer")
+
+
+def check_ppo() -> None:
+    """Raise :class:`TrainingError` with the reason when PPO cannot run here."""
+    import trl
+
+    if not ppo_available():
+        raise TrainingError(
+            f"--algo ppo: the installed TRL {trl.__version__} has no PPO trainer; use grpo or "
+            "rloo (online RL with a verifier), or install a TRL release that provides PPOTrainer"
+        )
+    raise TrainingError("--algo ppo: this TRL's PPOTrainer needs a value model; not supported yet")
+
+
+def _ppo(job: Job) -> Any:
+    check_ppo()
+
+
+BUILDERS = {
+    "grpo": _grpo,
+    "rloo": _rloo,
+    "dpo": _dpo,
+    "kto": _kto,
+    "simpo": _simpo,
+    "orpo": _orpo,
+    "ppo": _ppo,
+}

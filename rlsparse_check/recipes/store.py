@@ -1,0 +1,70 @@
+"""Writing checkpoint folders: weights in the storage dtype, config, tokenizer, hashes.
+
+Training always keeps fp32 master weights; :func:`save_checkpoint` rounds a *copy* of them to the
+storage dtype (bfloat16 rounds to nearest even, as ``torch.Tensor.to`` does), so base and tuned
+checkpoints are stored alike and the master weights are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rlsparse_check.errors import OptionError
+
+__all__ = ["SAVE_DTYPES", "save_checkpoint", "sha256_file", "weights_sha256", "write_json"]
+
+SAVE_DTYPES = ("bfloat16", "float32")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    """Hex sha256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_sha256(folder: Path) -> str:
+    """Hash of every ``*.safetensors`` file of a checkpoint folder (names and contents)."""
+    digest = hashlib.sha256()
+    files = sorted(Path(folder).glob("*.safetensors"))
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(sha256_file(file).encode())
+    return digest.hexdigest()
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file in the same folder, then os.replace)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def save_checkpoint(model: Any, tokenizer: Any, out: Path, save_dtype: str) -> Path:
+    """Write ``model`` (weights rounded to ``save_dtype``), its config and tokenizer to ``out``."""
+    import torch
+
+    if save_dtype not in SAVE_DTYPES:
+        raise OptionError(f"--save-dtype {save_dtype!r}: choose one of {', '.join(SAVE_DTYPES)}")
+    dtype = getattr(torch, save_dtype)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state, seen = {}, set()
+    for name, tensor in model.state_dict().items():
+        if tensor.data_ptr() in seen:  # tied weights (e.g. lm_head = embeddings): stored once
+            continue
+        seen.add(tensor.data_ptr())
+        state[name] = tensor.detach().to(device="cpu", dtype=dtype).contiguous()
+    model.save_pretrained(str(out), state_dict=state)
+    config = json.loads((out / "config.json").read_text())
+    config["dtype"] = save_dtype  # the storage dtype, not the fp32 of the master weights
+    write_json(out / "config.json", config)
+    tokenizer.save_pretrained(str(out))
+    return out
