@@ -96,85 +96,54 @@ def _offline_data(job: Job, build: Any) -> Any:
     return Dataset.from_list(draw(rows, spec.steps * spec.batch_size, spec.seed))
 
 
-def _dpo(job: Job) -> Any:
-    from trl import DPOConfig, DPOTrainer
+def _offline(job: Job, config_cls: Any, trainer_cls: Any, build: Any, **options: Any) -> Any:
+    """A preference trainer on pairs or labelled samples built from the model's own samples.
 
+    ``ref_model`` (in ``options``) goes to the trainer, everything else to its config.
+    """
     spec = job.spec
-    args = DPOConfig(
+    trainer_options = {k: options.pop(k) for k in ("ref_model",) if k in options}
+    args = config_cls(
         **trainer_kwargs(job, per_device_batch=spec.batch_size),
         beta=spec.beta,
         max_length=MAX_LENGTH,
+        **options,
     )
-    data = _offline_data(job, preference_pairs)
-    return DPOTrainer(
+    return trainer_cls(
         model=job.model,
-        ref_model=None,
         args=args,
-        train_dataset=data,
+        train_dataset=_offline_data(job, build),
         processing_class=job.tokenizer,
         callbacks=job.callbacks,
+        **trainer_options,
     )
+
+
+def _dpo(job: Job) -> Any:
+    from trl import DPOConfig, DPOTrainer
+
+    return _offline(job, DPOConfig, DPOTrainer, preference_pairs, ref_model=None)
 
 
 def _kto(job: Job) -> Any:
     from trl import KTOConfig, KTOTrainer
 
-    spec = job.spec
-    args = KTOConfig(
-        **trainer_kwargs(job, per_device_batch=spec.batch_size),
-        beta=spec.beta,
-        max_length=MAX_LENGTH,
-    )
-    data = _offline_data(job, kto_examples)
-    return KTOTrainer(
-        model=job.model,
-        ref_model=None,
-        args=args,
-        train_dataset=data,
-        processing_class=job.tokenizer,
-        callbacks=job.callbacks,
-    )
+    return _offline(job, KTOConfig, KTOTrainer, kto_examples, ref_model=None)
 
 
 def _simpo(job: Job) -> Any:
     from trl.experimental.cpo import CPOConfig, CPOTrainer
 
-    spec = job.spec
-    args = CPOConfig(
-        **trainer_kwargs(job, per_device_batch=spec.batch_size),
-        beta=spec.beta,
-        loss_type="simpo",
-        cpo_alpha=0.0,
-        simpo_gamma=0.5,
-        max_length=MAX_LENGTH,
-    )
-    data = _offline_data(job, preference_pairs)
-    return CPOTrainer(
-        model=job.model,
-        args=args,
-        train_dataset=data,
-        processing_class=job.tokenizer,
-        callbacks=job.callbacks,
-    )
+    return _offline(
+        job, CPOConfig, CPOTrainer, preference_pairs,
+        loss_type="simpo", cpo_alpha=0.0, simpo_gamma=0.5,
+    )  # fmt: skip
 
 
 def _orpo(job: Job) -> Any:
     from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
-    spec = job.spec
-    args = ORPOConfig(
-        **trainer_kwargs(job, per_device_batch=spec.batch_size),
-        beta=spec.beta,
-        max_length=MAX_LENGTH,
-    )
-    data = _offline_data(job, preference_pairs)
-    return ORPOTrainer(
-        model=job.model,
-        args=args,
-        train_dataset=data,
-        processing_class=job.tokenizer,
-        callbacks=job.callbacks,
-    )
+    return _offline(job, ORPOConfig, ORPOTrainer, preference_pairs)
 
 
 def ppo_available() -> bool:
