@@ -1,0 +1,87 @@
+"""End to end: `pytest claims/` in training mode (no --base) on the built-in tiny model.
+
+One cold run with tiny settings (2 seeds, 4 steps, a fresh run cache) trains every run the
+claims need and must report all of C1-C9; a second run from the same cache under pytest-xdist
+(-n 2) must be served from the cache and give the same verdicts and key figures.
+Exit status 1 is a valid outcome (a claim refuted on the tiny model); 2-4 never are.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIMS = [f"C{i}" for i in range(1, 10)]
+VERDICTS = {"reproduced", "not_reproduced", "inconclusive"}
+TINY = ("--seeds", "2", "--steps", "4")
+
+
+def run_claims(cache: Path, report: Path, *extra: str) -> tuple[int, str, dict]:
+    args = [sys.executable, "-m", "pytest", "claims/", "-p", "no:cacheprovider", "-q",
+            *TINY, "--cache-dir", str(cache), "--report-dir", str(report), *extra]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          check=False)
+    path = report / "report.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    return done.returncode, done.stdout + done.stderr, data
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, dict]:
+    root = tmp_path_factory.mktemp("claims-training")
+    code, output, report = run_claims(root / "cache", root / "cold")
+    return root, code, output, report
+
+
+def key_figures(report: dict) -> dict[str, object]:
+    return {c["id"]: (c["verdict"], json.dumps(c["measured"].get(c["measured"].get("key")),
+                                               sort_keys=True)) for c in report["claims"]}
+
+
+def test_a_cold_training_run_reports_a_verdict_for_every_claim(cold):
+    root, code, output, report = cold
+    assert code in (0, 1), output[-3000:]
+    assert report["mode"] == "training" and not report["errors"], report.get("errors")
+    verdicts = {c["id"]: c["verdict"] for c in report["claims"]}
+    skipped = {s["id"]: s["reason"] for s in report["skipped"]}
+    assert set(verdicts) | set(skipped) == set(CLAIMS), (verdicts, skipped)
+    assert set(verdicts.values()) <= VERDICTS
+    assert all(reason for reason in skipped.values())
+    assert (code == 1) == ("not_reproduced" in verdicts.values())
+    assert (root / "cold" / "report.html").is_file()
+
+
+def test_every_trained_run_is_recorded_with_seed_hashes_and_eval(cold):
+    _, _, _, report = cold
+    for claim in report["claims"]:
+        assert claim["runs"], claim["id"]
+        for run in claim["runs"]:
+            record = run["record"]
+            assert run["source"] == "training" and run["seed"] in (0, 1)
+            assert record["weights_sha256"] and record["cache_key"] and run["tuned_hash"]
+            assert set(record["eval"]) == {"before", "after", "gain"}
+            assert record["spec"]["steps"] == 4 and record["spec"]["seed"] == run["seed"]
+
+
+def test_c1_aggregates_seeds_per_algorithm_and_reports_the_eval_gain(cold):
+    _, _, _, report = cold
+    (c1,) = [c for c in report["claims"] if c["id"] == "C1"]
+    assert sorted(case["case"] for case in c1["cases"]) == ["dpo", "grpo", "rloo"]
+    for case in c1["cases"]:
+        assert len(case["measured"]["sparsity"]["per_seed"]) == 2
+        assert case["statistics"]["n"] == 2 and "eval_gain" in case["measured"]
+        assert case["statistics"]["correction"] == "holm"
+
+
+def test_a_warm_rerun_under_xdist_is_served_from_the_cache_with_the_same_verdicts(cold):
+    root, code, _, report = cold
+    warm_code, output, warm = run_claims(root / "cache", root / "warm", "-n", "2")
+    assert warm_code == code, output[-3000:]
+    assert key_figures(warm) == key_figures(report)
+    assert all(run["record"]["cached"] for claim in warm["claims"] for run in claim["runs"])
+    assert (root / "warm" / "report.html").is_file()
