@@ -122,15 +122,18 @@ def test_changes_outside_a_mask_are_counted(tmp_path):
     assert outside_mask_changes(MaskSet.from_dense({"w": inside}), mask_path) == 0
 
 
-def test_thread_pinning_sets_the_loaded_openblas_libraries():
+def test_thread_pinning_limits_torch_and_every_native_pool_to_one_thread():
     import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from fixtures.threads import pin_threads
 
     before = torch.get_num_threads()
-    try:
-        done = pin_threads(1)
-        assert torch.get_num_threads() == 1
-        assert all(":" in entry for entry in done)
-    finally:
-        torch.set_num_threads(before)
+    with threadpool_limits():  # restores the native pools afterwards
+        try:
+            done = pin_threads(1)
+            assert torch.get_num_threads() == 1
+            assert done and all(":" in entry for entry in done)
+            assert {pool["num_threads"] for pool in threadpool_info()} == {1}
+        finally:
+            torch.set_num_threads(before)
