@@ -1,0 +1,36 @@
+"""GPU runs (opt in with ``-m gpu`` on a machine with CUDA): the same recipes on ``cuda``."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlsparse_check.diff import diff_checkpoints
+from rlsparse_check.errors import OptionError
+from rlsparse_check.models import resolve_device
+from rlsparse_check.recipes import RunCache, RunSpec, base_checkpoint, train
+
+
+def cuda_available() -> bool:
+    torch = pytest.importorskip("torch")
+    return torch.cuda.is_available()
+
+
+def test_asking_for_cuda_without_a_gpu_names_the_option_and_the_way_out():
+    if cuda_available():
+        pytest.skip("a CUDA device is visible here")
+    with pytest.raises(OptionError, match="--device cuda.*--device cpu"):
+        resolve_device("cuda")
+
+
+@pytest.mark.gpu
+def test_a_short_grpo_run_on_cuda_learns_and_changes_weights(tmp_path):
+    if not cuda_available():
+        pytest.skip("no CUDA device is visible")
+    cache = RunCache(tmp_path)
+    spec = RunSpec(algo="grpo", seed=0, steps=20, device="cuda")
+    run = train(spec, cache=cache)
+    assert run.record["device"]["kind"] == "cuda"
+    base = base_checkpoint(spec.model, spec.save_dtype, cache=cache)
+    diff = diff_checkpoints(base, run.path)
+    assert 0 < diff.changed < diff.total
+    assert run.record["eval"]["gain"] > 0, run.record["eval"]
