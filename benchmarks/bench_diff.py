@@ -29,7 +29,7 @@ import sys
 
 import pytest
 
-from fixtures.planted import QWEN2_0_5B, qwen2_like_shapes, write_bit_flip_pair
+from fixtures.planted import qwen2_0_5b_shapes, write_bit_flip_pair
 from rlsparse_check.diff import diff_checkpoints
 
 SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
@@ -82,11 +82,8 @@ def lean_full_load(base: str, tuned: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    shape = dict(QWEN2_0_5B)
-    shape["layers"] = max(1, round(shape["layers"] * SCALE))
-    shape["vocab"] = max(1, round(shape["vocab"] * SCALE))
     folder = tmp_path_factory.mktemp("qwen2-0.5b-shaped")
-    expected = write_bit_flip_pair(folder, qwen2_like_shapes(**shape), density=0.2, seed=0)
+    expected = write_bit_flip_pair(folder, qwen2_0_5b_shapes(SCALE), density=0.2, seed=0)
     yield str(folder / "base.safetensors"), str(folder / "tuned.safetensors"), expected
     shutil.rmtree(folder, ignore_errors=True)  # do not leave 2 GB behind
 

@@ -30,7 +30,7 @@ import time
 import numpy as np
 import pytest
 
-from fixtures.planted import QWEN2_0_5B, qwen2_like_shapes, write_bit_flip_pair
+from fixtures.planted import qwen2_0_5b_shapes, write_bit_flip_pair
 from rlsparse_check import nulls
 from rlsparse_check.checkpoints import open_checkpoint, write_safetensors
 from rlsparse_check.masks import MaskSet
@@ -60,11 +60,8 @@ def update_probability(bits: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    shape = dict(QWEN2_0_5B)
-    shape["layers"] = max(1, round(shape["layers"] * SCALE))
-    shape["vocab"] = max(1, round(shape["vocab"] * SCALE))
     folder = tmp_path_factory.mktemp("qwen2-0.5b-shaped-overlap")
-    write_bit_flip_pair(folder, qwen2_like_shapes(**shape), density=0.0, seed=0)
+    write_bit_flip_pair(folder, qwen2_0_5b_shapes(SCALE), density=0.0, seed=0)
     (folder / "tuned.safetensors").unlink()  # only the base is used
     base = folder / "base.safetensors"
     masks, tuned = [], []
