@@ -36,6 +36,7 @@ def test_the_run_folder_holds_weights_config_tokenizer_and_a_full_record(trained
         assert len(record["eval"][side]["rewards"]) == n_eval
         assert record["eval"][side]["accuracy"] == sum(record["eval"][side]["rewards"]) / n_eval
     assert set(record["versions"]) >= {"torch", "transformers", "trl"}
+    assert record["device"]["kind"] == "cpu" and record["device"]["threads"] >= 1
     assert json.loads((run.path / "config.json").read_text())["dtype"] == "bfloat16"
 
 

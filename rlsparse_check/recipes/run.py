@@ -273,6 +273,7 @@ def _execute(
             "kind": device,
             "name": _device_name(device),
             "bf16_autocast": bool(trainer.args.bf16),
+            "threads": torch.get_num_threads(),
         },
         "versions": versions(),
         "wall_time_s": time.perf_counter() - began,
