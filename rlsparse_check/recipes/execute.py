@@ -1,0 +1,173 @@
+"""One training run, start to finish: evaluate the base, train with the recipe's TRL trainer
+(inside a mask if given), save in the storage dtype, evaluate again and write ``run.json``.
+
+Called by :func:`rlsparse_check.recipes.run.train` inside a cache entry's temporary folder.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from rlsparse_check.errors import TrainingError
+from rlsparse_check.recipes.cache import RunCache
+from rlsparse_check.recipes.run import base_checkpoint, versions
+from rlsparse_check.recipes.spec import RunSpec
+from rlsparse_check.recipes.store import save_checkpoint, weights_sha256, write_json
+
+__all__ = ["execute"]
+
+
+def execute(
+    spec: RunSpec,
+    start: Path,
+    device: str,
+    tmp: Path,
+    progress: bool,
+    key: str,
+    mask_hash: str | None,
+    cache: RunCache | None,
+) -> None:
+    import torch
+    from transformers import set_seed
+
+    from rlsparse_check.models import load_model
+    from rlsparse_check.recipes import rl, sft
+    from rlsparse_check.recipes.common import Job, drop_printer, quiet
+    from rlsparse_check.recipes.masked import MaskGuard, load_mask
+    from rlsparse_check.recipes.sampling import evaluate
+    from rlsparse_check.tasks import get_task
+
+    began = time.perf_counter()
+    torch.use_deterministic_algorithms(True)
+    set_seed(spec.seed)
+    problems = get_task(spec.task).eval
+    stored_base = base_checkpoint(spec.model, spec.save_dtype, cache=cache)
+    base_net, _ = load_model(stored_base, device)
+    before = evaluate(base_net, _tok(stored_base), problems)
+    del base_net
+    net, tokenizer = load_model(start, device)
+    guard = MaskGuard(net, load_mask(spec.mask)) if spec.mask else None
+    job = Job(
+        spec=spec,
+        model=net,
+        tokenizer=tokenizer,
+        base_path=start,
+        device=device,
+        workdir=tmp,
+        progress=progress,
+        callbacks=[guard.callback()] if guard else [],
+    )
+    builder = {**rl.BUILDERS, **sft.BUILDERS}[spec.algo]
+    trained = time.perf_counter()
+    with quiet():
+        try:
+            trainer = drop_printer(builder(job))
+            trainer.train()
+        except (ValueError, TypeError, RuntimeError) as error:
+            raise TrainingError(f"{spec.algo} on {spec.model}: training failed: {error}") from error
+    train_time = time.perf_counter() - trained
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if guard is not None:
+        guard.restore()
+        guard.remove()
+    shutil.rmtree(tmp / "trainer", ignore_errors=True)
+    save_checkpoint(model, tokenizer, tmp, spec.save_dtype)
+    saved, _ = load_model(tmp, device)
+    after = evaluate(saved, tokenizer, problems)
+    record = {
+        "algo": spec.algo,
+        "model": spec.model,
+        "task": spec.task,
+        "seed": spec.seed,
+        "spec": spec.to_dict(),
+        "hyperparameters": {
+            k: v
+            for k, v in spec.to_dict().items()
+            if k not in ("model", "algo", "task", "seed", "mask", "device")
+        },
+        "save_dtype": spec.save_dtype,
+        "mask": None
+        if spec.mask is None
+        else {"path": str(spec.mask), "sha256": mask_hash, "trainable": guard.trainable},
+        "device": {
+            "kind": device,
+            "name": _device_name(device),
+            "bf16_autocast": bool(trainer.args.bf16),
+            "threads": torch.get_num_threads(),
+        },
+        "versions": versions(),
+        "wall_time_s": time.perf_counter() - began,
+        "train_time_s": train_time,
+        "eval": {
+            "split": "eval",
+            "before": before,
+            "after": after,
+            "gain": after["reward"] - before["reward"],
+        },
+        "weights_sha256": weights_sha256(tmp),
+        "base": {
+            "path": str(stored_base),
+            "weights_sha256": weights_sha256(stored_base),
+            "start_weights_sha256": weights_sha256(start),
+        },
+        "data": {
+            "examples_per_step": spec.batch_size,
+            "steps": spec.steps,
+            "examples": spec.batch_size * spec.steps,
+        },
+        "trainer_args": _trainer_args(trainer.args),
+        "log_history": [_numbers(entry) for entry in trainer.state.log_history],
+        "cache_key": key,
+    }
+    write_json(tmp / "run.json", record)
+
+
+def _tok(path: Path) -> Any:
+    from rlsparse_check.models import load_tokenizer
+
+    return load_tokenizer(path)
+
+
+TRAINER_ARGS = (
+    "learning_rate",
+    "max_steps",
+    "per_device_train_batch_size",
+    "max_grad_norm",
+    "weight_decay",
+    "lr_scheduler_type",
+    "seed",
+    "beta",
+    "num_iterations",
+    "num_generations",
+    "loss_type",
+    "bf16",
+    "optim",
+)
+
+
+def _trainer_args(args: Any) -> dict[str, Any]:
+    """The trainer's own view of the knobs (what TRL actually used)."""
+    out = {}
+    for name in TRAINER_ARGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            out[name] = value if isinstance(value, int | float | str | bool) else str(value)
+    return out
+
+
+def _numbers(entry: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in entry.items() if isinstance(v, int | float)}
+
+
+def _device_name(device: str) -> str:
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name(0)
+    return platform.processor() or platform.machine()
+
+
