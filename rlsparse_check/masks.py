@@ -7,7 +7,6 @@ Summaries group ``{name: (numel, changed)}`` by transformer block or by paramete
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlsparse_check.atomic import atomic_write
 from rlsparse_check.errors import CheckpointError, StatsInputError
 
 __all__ = ["MaskSet", "layer_of", "kind_of", "summarize", "KINDS", "NO_LAYER"]
@@ -209,14 +209,8 @@ class MaskSet:
             for i, (name, (shape, _, count)) in enumerate(sorted(self._entries.items()))
         }
         arrays = {index[name]["key"]: self._entries[name][1] for name in index}
-        buffer = io.BytesIO()
-        np.savez(buffer, __index__=np.array(json.dumps(index)), **arrays)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(buffer.getbuffer())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(path) as handle:
+            np.savez(handle, __index__=np.array(json.dumps(index)), **arrays)
         return path
 
     @classmethod

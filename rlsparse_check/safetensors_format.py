@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlsparse_check.atomic import atomic_write
 from rlsparse_check.errors import CheckpointError, OptionError
 
 __all__ = [
@@ -264,13 +265,8 @@ def write_safetensors(
         offset += bits.nbytes
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(len(text).to_bytes(8, "little") + text)
-            for bits in blobs:
-                f.write(memoryview(bits.reshape(-1)).cast("B"))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as f:
+        f.write(len(text).to_bytes(8, "little") + text)
+        for bits in blobs:
+            f.write(memoryview(bits.reshape(-1)).cast("B"))
     return path

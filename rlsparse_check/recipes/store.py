@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from rlsparse_check.atomic import write_text
 from rlsparse_check.errors import OptionError
 
 __all__ = ["SAVE_DTYPES", "save_checkpoint", "sha256_file", "weights_sha256", "write_json"]
@@ -41,10 +41,7 @@ def weights_sha256(folder: Path) -> str:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temp file in the same folder, then os.replace)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def save_checkpoint(model: Any, tokenizer: Any, out: Path, save_dtype: str) -> Path:

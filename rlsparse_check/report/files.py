@@ -1,4 +1,4 @@
-"""Atomic file writing for reports: a temporary file in the same directory, then ``os.replace``.
+"""Atomic file writing for reports (see :mod:`rlsparse_check.atomic`).
 
 A reader never sees a half-written report.json or report.html: either the old file or the new one.
 The text is fully produced before the temporary file is opened, so a serialisation error leaves
@@ -8,10 +8,10 @@ nothing behind.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from rlsparse_check.atomic import write_text
 
 __all__ = ["write_text_atomic", "write_json_atomic", "dumps_report"]
 
@@ -25,17 +25,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically, creating parent directories."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text)
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
