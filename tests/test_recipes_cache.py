@@ -82,3 +82,14 @@ def test_concurrent_builders_build_once_and_all_see_the_complete_entry(tmp_path)
 def test_default_root_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("RLSPARSE_CACHE", str(tmp_path / "c"))
     assert RunCache().root == tmp_path / "c"
+
+
+def test_put_replaces_an_entry_with_a_verified_copy_of_another_caches_entry(tmp_path):
+    fresh, usual = RunCache(tmp_path / "fresh"), RunCache(tmp_path / "usual")
+    usual.get_or_build("k", _writer("stale"))
+    source, _ = fresh.get_or_build("k", _writer("fresh"))
+    entry = usual.put("k", source)
+    assert entry == usual.path("k") and usual.get("k") == entry
+    assert (entry / "model.safetensors").read_text() == "fresh"
+    assert (source / "model.safetensors").read_text() == "fresh"  # the source is left alone
+    assert list((tmp_path / "usual" / "tmp").iterdir()) == []

@@ -76,19 +76,39 @@ class RunCache:
         folder = self.path(key)
         return folder if folder.is_dir() and verify_manifest(folder) else None
 
-    def get_or_build(self, key: str, build: Callable[[Path], None]) -> tuple[Path, bool]:
-        """Return ``(entry folder, hit)``; on a miss call ``build(tmp_folder)`` under the lock."""
+    def _lock(self, name: str) -> Any:
+        """The file lock ``<root>/locks/<name>`` (creating the cache's folders)."""
         from filelock import FileLock
 
+        for sub in ("entries", "locks", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / "locks" / name))
+
+    def put(self, key: str, source: Path) -> Path:
+        """Store a copy of ``source`` (an entry folder of another cache, manifest included) as
+        the entry for ``key``, replacing what is there; returns the entry folder."""
+        final = self.path(key)
+        with self._lock(f"{key}.lock"):
+            tmp = Path(tempfile.mkdtemp(prefix=f"{key[:16]}.", dir=self.root / "tmp"))
+            try:
+                shutil.copytree(source, tmp, dirs_exist_ok=True)
+                if final.exists():
+                    shutil.rmtree(final)
+                os.replace(tmp, final)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+        return final
+
+    def get_or_build(self, key: str, build: Callable[[Path], None]) -> tuple[Path, bool]:
+        """Return ``(entry folder, hit)``; on a miss call ``build(tmp_folder)`` under the lock."""
         hit = self.get(key)
         if hit is not None:
             return hit, True
-        for sub in ("entries", "locks", "tmp"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
         # Under `accelerate launch` every rank must build together (the trainer synchronises
         # them), so ranks lock separately; the first complete entry is kept, the others dropped.
         lock = f"{key}.lock" if _world_size() == 1 else f"{key}.rank{os.environ['RANK']}.lock"
-        with FileLock(str(self.root / "locks" / lock)):
+        with self._lock(lock):
             hit = self.get(key)
             if hit is not None:
                 return hit, True
