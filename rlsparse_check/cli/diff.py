@@ -8,11 +8,8 @@ Never imports torch for safetensors inputs.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import re
 import sys
-from pathlib import Path
 
 __all__ = ["register", "run", "render"]
 
@@ -53,63 +50,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _atol(text: str) -> float:
-    from rlsparse_check.errors import OptionError
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise OptionError(
-            f"--atol {text!r} is not a non-negative number: use 0 for a bitwise "
-            f"comparison or a tolerance such as 1e-5"
-        )
-    return value
-
-
-def _output(path: str, option: str) -> Path:
-    from rlsparse_check.errors import OptionError
-
-    out = Path(path)
-    if out.is_dir():
-        raise OptionError(f"{option} {path}: is a folder; give a file name")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OptionError(f"{option} {path}: cannot create its folder ({e.strerror})") from None
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
+    from rlsparse_check.cli.output import atol, output_path, write_json
     from rlsparse_check.diff import diff_checkpoints
     from rlsparse_check.errors import OptionError
 
-    atol = _atol(args.atol)
-    json_path = _output(args.json, "--json") if args.json else None
-    masks_path = _output(args.masks, "--masks") if args.masks else None
+    tolerance = atol(args.atol)
+    json_path = output_path(args.json, "--json") if args.json else None
+    masks_path = output_path(args.masks, "--masks") if args.masks else None
     result = diff_checkpoints(
         args.base,
         args.tuned,
-        atol=atol,
+        atol=tolerance,
         skip_missing=args.skip_missing,
         keep_masks=masks_path is not None,
     )
-    try:
-        if json_path is not None:
-            _write_json(json_path, result.to_json())
-        if masks_path is not None:
+    if json_path is not None:
+        write_json(json_path, result.to_json())
+    if masks_path is not None:
+        try:
             result.masks.save(masks_path)
-    except OSError as e:
-        raise OptionError(f"cannot write {e.filename}: {e.strerror}; choose another path") from None
+        except OSError as e:
+            raise OptionError(f"--masks {masks_path}: cannot write ({e.strerror}): "
+                              "check the path") from None  # fmt: skip
     sys.stdout.write(render(result, args.per or ["layer", "kind"]))
     return 0
-
-
-def _write_json(path: Path, data: dict) -> None:
-    from rlsparse_check.atomic import write_text
-
-    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def _pct(x: float) -> str:

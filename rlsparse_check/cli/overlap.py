@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 from pathlib import Path
 
 __all__ = ["register", "run", "format_table"]
@@ -78,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--bins", type=_bins, default=None, metavar="K",
                         help="magnitude bins per tensor, or 'auto' (default: about 64 entries "
                              "per bin, tie groups of equal |w| kept whole)")  # fmt: skip
-    parser.add_argument("--atol", type=float, default=0.0,
+    parser.add_argument("--atol", default="0",
                         help="an entry changed when |a-b| > ATOL (default 0: bitwise)")  # fmt: skip
     parser.add_argument("--correction", choices=("holm", "bh"), default="holm",
                         help="correction across pairs (default holm)")  # fmt: skip
@@ -126,30 +125,21 @@ def format_table(data: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    from rlsparse_check.errors import OptionError
-    from rlsparse_check.report.files import write_text_atomic
-
-    text = json.dumps(data, indent=2, allow_nan=False, default=lambda o: o.item()) + "\n"
-    try:
-        write_text_atomic(path, text)
-    except OSError as e:
-        raise OptionError(f"--json {path}: cannot write ({e.strerror}): check the path") from None
-
-
 def run(args: argparse.Namespace) -> int:
+    from rlsparse_check.cli.output import atol, output_path, write_json
     from rlsparse_check.errors import OptionError
     from rlsparse_check.pairs import overlap_checkpoints
 
     if len(args.tuned) < 2:
         raise OptionError(f"overlap needs at least two TUNED checkpoints, got {len(args.tuned)}: "
                           f"give BASE TUNED_A TUNED_B [...]")  # fmt: skip
-    result = overlap_checkpoints(args.base, args.tuned, atol=args.atol, bins=args.bins,
+    json_path = output_path(args.json, "--json") if args.json is not None else None
+    result = overlap_checkpoints(args.base, args.tuned, atol=atol(args.atol), bins=args.bins,
                                  seed=args.seed, correction=args.correction,
                                  skip_missing=args.skip_missing,
                                  permutations=args.permutations)  # fmt: skip
     data = result.to_json()
-    if args.json is not None:
-        _write_json(args.json, data)
+    if json_path is not None:
+        write_json(json_path, data)
     print(format_table(data))
     return 0
