@@ -9,7 +9,7 @@ import pytest
 from fixtures.checkpoints import CheckpointCase, case_labels, fingerprint, group_names
 from fixtures.planted_family import write_planted_family
 from rlsparse_check.diff import diff_checkpoints
-from rlsparse_check.report.options import Settings
+from rlsparse_check.plugin.options import Settings
 
 
 def test_checkpoint_mode_labels_number_the_given_tuned_checkpoints():

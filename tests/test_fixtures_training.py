@@ -14,7 +14,7 @@ from fixtures.recovery import outside_mask_changes, update_distance
 from fixtures.training import case_label, primary_algo, replicate_labels
 from rlsparse_check.checkpoints import decode_bf16, encode_bf16, write_safetensors
 from rlsparse_check.masks import MaskSet
-from rlsparse_check.report.options import Settings
+from rlsparse_check.plugin.options import Settings
 
 
 def test_run_labels_name_algorithm_variant_and_seed():

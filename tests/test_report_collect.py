@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import random
 
-from rlsparse_check.report.collect import (
-    aggregate,
-    claim_id_of_nodeid,
-    format_number,
-    key_figure,
-    summary_line,
-)
+from rlsparse_check.report.collect import aggregate, format_number, key_figure, summary_line
 from rlsparse_check.results import ClaimResult
 
 
@@ -19,12 +13,6 @@ def case(claim_id, name, verdict, value=0.8, runs=()):
                        reason=f"r-{name}", paper={"summary": "70%-95%"},
                        measured={"key": "sparsity", "sparsity": value},
                        runs=list(runs)).to_json()
-
-
-def test_claim_ids_come_from_claim_module_names():
-    assert claim_id_of_nodeid("claims/test_c3_overlap.py::test_x[a-b]") == "C3"
-    assert claim_id_of_nodeid("claims/test_c10_more.py::t") == "C10"
-    assert claim_id_of_nodeid("tests/test_diff.py::test_c1_like") is None
 
 
 def test_the_worst_case_decides_and_lends_its_figures():

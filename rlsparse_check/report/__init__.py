@@ -1,6 +1,6 @@
-"""The claims run's report: options, result collection, report.json, report.html, drift checks.
+"""The claims run's report: result collection, report.json, report.html, drift checks.
 
-Modules: options (pytest options and pyproject defaults), collect (results -> report document),
-session (the controller-side pytest hooks), provenance, baseline (drift), files (atomic writes),
-render + templates/report.html.j2 (HTML), plots (inline SVG), figures (plot data builders).
+Modules: collect (results -> report document), provenance, baseline (drift), files (atomic
+writes), render + templates/report.html.j2 (HTML), plots (inline SVG), figures (plot data
+builders). The pytest side (options, the controller session) lives in :mod:`rlsparse_check.plugin`.
 """

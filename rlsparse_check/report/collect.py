@@ -35,20 +35,10 @@ from typing import Any
 from rlsparse_check import __version__
 from rlsparse_check.results import ClaimResult, Verdict, worst
 
-__all__ = ["SCHEMA", "PROPERTY", "claim_id_of_nodeid", "aggregate", "key_figure",
+__all__ = ["SCHEMA", "aggregate", "key_figure",
            "build_report", "group_skips", "format_number", "summary_line"]
 
 SCHEMA = 1
-PROPERTY = "rlsparse_check.claim"  # user_properties key carrying one ClaimResult as JSON text
-_CLAIM_FILE = re.compile(r"(?:^|/)test_(c\d+)_[^/]*\.py")
-
-
-def claim_id_of_nodeid(nodeid: str) -> str | None:
-    """``claims/test_c3_overlap.py::test_x[a]`` -> ``"C3"``; None for other tests."""
-    match = _CLAIM_FILE.search(nodeid.split("::", 1)[0])
-    return match.group(1).upper() if match else None
-
-
 def _claim_order(claim_id: str) -> tuple[int, str]:
     digits = re.sub(r"\D", "", claim_id)
     return (int(digits) if digits else 10**6, claim_id)

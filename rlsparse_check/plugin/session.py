@@ -1,22 +1,22 @@
 """The controller side of the plugin: collect claim results from test reports, write the report.
 
 Registered only in the controlling process (never on pytest-xdist workers), so the report is
-written once. Results ride on ``report.user_properties`` (key :data:`collect.PROPERTY`), which
+written once. Results ride on ``report.user_properties`` (see :mod:`.transport`), which
 xdist ships from the workers; everything else (skips and errors of claim tests) is read from the
 reports themselves. Files are written at ``pytest_sessionfinish``; the terminal summary follows.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from rlsparse_check.plugin import transport
+from rlsparse_check.plugin.options import Settings
 from rlsparse_check.report import collect
-from rlsparse_check.report.options import Settings
 
 __all__ = ["ReportSession"]
 
@@ -37,8 +37,9 @@ def _failure_message(report: pytest.TestReport) -> str:
 class ReportSession:
     """Per-session state of the controller; hooks are methods (registered as a plugin object)."""
 
-    def __init__(self, config: pytest.Config, settings: Settings,
-                 baseline: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, config: pytest.Config, settings: Settings, baseline: dict[str, Any] | None = None
+    ) -> None:
         self.config = config
         self.settings = settings
         self.baseline = baseline
@@ -55,7 +56,7 @@ class ReportSession:
 
     # -- collection -------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        claim_id = collect.claim_id_of_nodeid(report.nodeid)
+        claim_id = transport.claim_id_of_nodeid(report.nodeid)
         state = self._state.setdefault(report.nodeid, {"failed": None, "skipped": None})
         if claim_id:
             self.seconds[claim_id] = self.seconds.get(claim_id, 0.0) + report.duration
@@ -65,17 +66,18 @@ class ReportSession:
             state["skipped"] = _skip_reason(report)
         if report.when != "teardown":
             return
-        recorded = [json.loads(value) for key, value in report.user_properties
-                    if key == collect.PROPERTY]
+        recorded = transport.results_of(report)
         self.results.extend(recorded)
         del self._state[report.nodeid]
         refuted = any(r.get("verdict") == "not_reproduced" for r in recorded)
         if state["failed"] is not None and not refuted and (claim_id or recorded):
-            self.errors.append({"id": claim_id, "nodeid": report.nodeid,
-                                "message": state["failed"]})
+            self.errors.append(
+                {"id": claim_id, "nodeid": report.nodeid, "message": state["failed"]}
+            )
         elif state["skipped"] is not None and claim_id and not recorded:
-            self.skipped.append({"id": claim_id, "nodeid": report.nodeid,
-                                 "reason": state["skipped"]})
+            self.skipped.append(
+                {"id": claim_id, "nodeid": report.nodeid, "reason": state["skipped"]}
+            )
 
     # -- writing ----------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -90,18 +92,32 @@ class ReportSession:
         runs = [run for claim in self.claims for run in claim["runs"]]
         prov = provenance.gather(
             invocation_dir=Path(self.config.invocation_params.dir),
-            args=list(self.config.invocation_params.args), settings=settings, runs=runs,
-            started=self.started, finished=time.time(), claim_seconds=self.seconds)
-        document = collect.build_report(claims=self.claims, skipped=self.skipped,
-                                        errors=self.errors, settings=settings, provenance=prov)
+            args=list(self.config.invocation_params.args),
+            settings=settings,
+            runs=runs,
+            started=self.started,
+            finished=time.time(),
+            claim_seconds=self.seconds,
+        )
+        document = collect.build_report(
+            claims=self.claims,
+            skipped=self.skipped,
+            errors=self.errors,
+            settings=settings,
+            provenance=prov,
+        )
         if self.baseline is not None:
             from rlsparse_check.report.baseline import compare
 
             self.drifts = compare(self.claims, self.baseline, self.settings.drift_tolerance)
-            document["drift"] = {"baseline": str(self.settings.baseline),
-                                 "tolerance": self.settings.drift_tolerance,
-                                 "findings": [{"id": d.claim_id, "message": d.message,
-                                               "failure": d.is_failure} for d in self.drifts]}
+            document["drift"] = {
+                "baseline": str(self.settings.baseline),
+                "tolerance": self.settings.drift_tolerance,
+                "findings": [
+                    {"id": d.claim_id, "message": d.message, "failure": d.is_failure}
+                    for d in self.drifts
+                ],
+            }
             if any(d.is_failure for d in self.drifts) and session.exitstatus == 0:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         directory = self.settings.report_dir
@@ -115,18 +131,25 @@ class ReportSession:
             return
         tr = terminalreporter
         tr.section("rlsparse-check claims")
-        colors = {"reproduced": {"green": True}, "not_reproduced": {"red": True},
-                  "inconclusive": {"yellow": True}}
+        colors = {
+            "reproduced": {"green": True},
+            "not_reproduced": {"red": True},
+            "inconclusive": {"yellow": True},
+        }
         for claim in self.claims:
             tr.write_line(collect.summary_line(claim), **colors.get(claim["verdict"], {}))
         for (claim_id, reason), count in collect.group_skips(self.skipped).items():
             tests = f" ({count} tests)" if count > 1 else ""
             tr.write_line(f"{claim_id:<4} {'skipped':<15} {reason}{tests}")
         for entry in self.errors:
-            tr.write_line(f"{entry['id'] or '?':<4} {'error':<15} {entry['nodeid']}: "
-                          f"{entry['message']}", red=True)
+            tr.write_line(
+                f"{entry['id'] or '?':<4} {'error':<15} {entry['nodeid']}: {entry['message']}",
+                red=True,
+            )
         for drift in self.drifts:
             label = "DRIFT" if drift.is_failure else "note"
-            tr.write_line(f"{label}: {drift.message} (baseline {self.settings.baseline})",
-                          red=drift.is_failure)
+            tr.write_line(
+                f"{label}: {drift.message} (baseline {self.settings.baseline})",
+                red=drift.is_failure,
+            )
         tr.write_line(f"report: {self.html_path} (data: {self.report_path})")

@@ -1,4 +1,4 @@
-"""Option validation and precedence (pytest integration is in test_pytest_plugin.py)."""
+"""Option validation and precedence (pytest integration is in test_plugin.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.report.options import Settings, build_settings
+from rlsparse_check.plugin.options import Settings, build_settings
 
 
 def test_defaults_are_the_papers_values(tmp_path):

@@ -1,30 +1,30 @@
-"""pytest plugin of rlsparse-check (registered through the ``pytest11`` entry point).
+"""The pytest plugin of rlsparse-check (registered through the ``pytest11`` entry point).
 
-Thin by design; the work lives in :mod:`rlsparse_check.report`:
+Thin by design, split like pytest-benchmark's plugin/session:
 
-* options (``pytest --help``, heading "rlsparse-check") and pyproject.toml defaults:
-  :mod:`~rlsparse_check.report.options`; the merged :class:`Settings` is kept in ``config.stash``
-  and served by the ``rlsparse_settings`` fixture;
-* the ``record_claim`` fixture: a claim test hands it a ClaimResult; the result rides on the
-  test's ``user_properties`` (so it survives pytest-xdist) and the verdict decides the outcome:
-  ``not_reproduced`` fails with the numbers, ``inconclusive`` xfails with its reason,
-  ``reproduced`` passes;
-* on the controller only: :class:`~rlsparse_check.report.session.ReportSession` collects the
-  results, writes report.json and report.html, checks drift from ``--baseline`` and prints one
-  summary line per claim.
+* :mod:`.options`: the options (``pytest --help``, heading "rlsparse-check") and pyproject.toml
+  defaults merged into one frozen :class:`~.options.Settings`, kept in ``config.stash`` and
+  served by the ``rlsparse_settings`` fixture;
+* :mod:`.transport`: a claim test's ClaimResult rides on its report's ``user_properties`` (so it
+  survives pytest-xdist);
+* :mod:`.session`: on the controller only, collects the results, writes report.json and
+  report.html, checks drift from ``--baseline`` and prints one summary line per claim.
+
+The ``record_claim`` fixture attaches a result and lets its verdict decide the test's outcome:
+``not_reproduced`` fails with the numbers, ``inconclusive`` xfails with its reason,
+``reproduced`` passes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.report import options
-from rlsparse_check.report.collect import PROPERTY, format_number, key_figure
+from rlsparse_check.plugin import options, transport
+from rlsparse_check.report.collect import format_number, key_figure
 from rlsparse_check.results import ClaimResult, Verdict
 
 __all__ = ["SETTINGS_KEY", "SESSION_KEY", "record_claim", "rlsparse_settings", "failure_message"]
@@ -50,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = settings
     if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the report
         return
-    from rlsparse_check.report.session import ReportSession
+    from rlsparse_check.plugin.session import ReportSession
 
     session = ReportSession(config, settings, baseline)
     config.stash[SESSION_KEY] = session
@@ -67,8 +67,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         what = f"checkpoint mode: base={s.base}, {len(s.tuned)} tuned"
     else:
         what = f"model={s.model}"
-    return (f"rlsparse-check: {what}, device={device}, seeds={s.seeds}, cache={cache}, "
-            f"report={s.report_dir}")
+    return (
+        f"rlsparse-check: {what}, device={device}, seeds={s.seeds}, cache={cache}, "
+        f"report={s.report_dir}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +84,14 @@ def failure_message(result: ClaimResult) -> str:
     data = result.to_json()
     stats = data["statistics"]
     figure = key_figure(data)
-    measured = f"{figure[0]}={format_number(figure[1])}" if figure else json.dumps(
-        data["measured"], sort_keys=True)[:300]
-    expected = data["paper"].get("criterion") or data["paper"].get("summary") or json.dumps(
-        data["paper"], sort_keys=True)[:300]
-    parts = [f"{result.id} [{result.case}] not reproduced: {result.reason}",
-             f"  measured: {measured}", f"  expected: {expected}"]
+    measured = f"{figure[0]}={format_number(figure[1])}" if figure else "see report.json"
+    paper = data["paper"]
+    expected = paper.get("criterion") or paper.get("summary") or "see report.json"
+    parts = [
+        f"{result.id} [{result.case}] not reproduced: {result.reason}",
+        f"  measured: {measured}",
+        f"  expected: {expected}",
+    ]
     if stats:
         line = f"  test: {stats.get('test', '?')}"
         p = stats.get("p_adjusted", stats.get("p"))
@@ -113,8 +117,7 @@ def record_claim(request: pytest.FixtureRequest) -> Callable[[ClaimResult], None
     def record(result: ClaimResult) -> None:
         if not isinstance(result, ClaimResult):
             raise TypeError(f"record_claim expects a ClaimResult, got {type(result).__name__}")
-        request.node.user_properties.append((PROPERTY, json.dumps(result.to_json(),
-                                                                  sort_keys=True)))
+        transport.attach(request.node, result)
         if result.verdict is Verdict.NOT_REPRODUCED:
             pytest.fail(failure_message(result), pytrace=False)
         if result.verdict is Verdict.INCONCLUSIVE:

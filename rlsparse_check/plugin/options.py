@@ -22,8 +22,14 @@ from typing import Any
 
 from rlsparse_check.errors import OptionError
 
-__all__ = ["Settings", "GROUP", "add_options", "settings_from_config", "claims_requested",
-           "default_cache_dir"]
+__all__ = [
+    "Settings",
+    "GROUP",
+    "add_options",
+    "settings_from_config",
+    "claims_requested",
+    "default_cache_dir",
+]
 
 GROUP = "rlsparse-check"
 DEVICES = ("auto", "cpu", "cuda")
@@ -85,28 +91,46 @@ class Settings:
 
 # option name -> (dest, metavar, help). Defaults are None so that "not given" is visible.
 _OPTIONS: dict[str, tuple[str | None, str]] = {
-    "model": ("NAME", "model to train in training mode: built-in tiny-qwen2 (default), "
-              "tiny-llama, a local path, or a cached hub id such as Qwen2-0.5B"),
+    "model": (
+        "NAME",
+        "model to train in training mode: built-in tiny-qwen2 (default), "
+        "tiny-llama, a local path, or a cached hub id such as Qwen2-0.5B",
+    ),
     "device": ("DEV", "cpu, cuda or auto (default: auto = cuda when available, else cpu)"),
     "report-dir": ("DIR", "where report.json and report.html go (default: reports/latest)"),
     "base": ("DIR", "checkpoint mode: the base checkpoint (no training; needs --tuned)"),
     "tuned": ("DIR", "checkpoint mode: a fine-tuned checkpoint of --base (repeat for several)"),
     "seeds": ("N", "training mode: seeds per configuration, the unit of replication (default 3)"),
     "steps": ("N", "training mode: optimizer steps per run (default: each recipe's default)"),
-    "algos": ("LIST", "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
-              "(default: each claim's own list)"),
-    "sparsity-range": ("LO,HI", "C1: sparsity range counted as 'small subnetwork' "
-                       "(default 0.70,0.95)"),
+    "algos": (
+        "LIST",
+        "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
+        "(default: each claim's own list)",
+    ),
+    "sparsity-range": (
+        "LO,HI",
+        "C1: sparsity range counted as 'small subnetwork' (default 0.70,0.95)",
+    ),
     "alpha": ("A", "significance level after correction (default 0.05)"),
     "min-overlap-ratio": ("R", "C3: required observed/expected overlap ratio (default 1.5)"),
-    "equivalence-margin": ("M", "C4/C5: equivalence margin for TOST, e.g. 0.05 = 5 points "
-                           "(default 0.05)"),
-    "correction": ("METHOD", "multiple-comparison correction within a claim: holm or bh "
-                   "(default holm)"),
-    "baseline": ("PATH", "a stored report.json: fail when a verdict changes or a key figure "
-                 "drifts beyond --drift-tolerance"),
-    "drift-tolerance": ("T", "allowed key-figure drift from --baseline: absolute for figures in "
-                        "[-1, 1], relative beyond (default 0.05)"),
+    "equivalence-margin": (
+        "M",
+        "C4/C5: equivalence margin for TOST, e.g. 0.05 = 5 points (default 0.05)",
+    ),
+    "correction": (
+        "METHOD",
+        "multiple-comparison correction within a claim: holm or bh (default holm)",
+    ),
+    "baseline": (
+        "PATH",
+        "a stored report.json: fail when a verdict changes or a key figure "
+        "drifts beyond --drift-tolerance",
+    ),
+    "drift-tolerance": (
+        "T",
+        "allowed key-figure drift from --baseline: absolute for figures in "
+        "[-1, 1], relative beyond (default 0.05)",
+    ),
     "cache-dir": ("DIR", "run cache (default: $RLSPARSE_CACHE or ~/.cache/rlsparse-check)"),
 }
 
@@ -117,16 +141,28 @@ def _dest(name: str) -> str:
 
 def add_options(parser: Any) -> None:
     """Register the options under one heading (``parser`` is pytest's ``Parser``)."""
-    group = parser.getgroup(GROUP, "rlsparse-check: test the 'RL updates a small subnetwork' "
-                                   "claims (options also read from [tool.rlsparse-check])")
+    group = parser.getgroup(
+        GROUP,
+        "rlsparse-check: test the 'RL updates a small subnetwork' "
+        "claims (options also read from [tool.rlsparse-check])",
+    )
     for name, (metavar, help_text) in _OPTIONS.items():
-        kwargs: dict[str, Any] = {"dest": _dest(name), "default": None, "metavar": metavar,
-                                  "help": help_text}
+        kwargs: dict[str, Any] = {
+            "dest": _dest(name),
+            "default": None,
+            "metavar": metavar,
+            "help": help_text,
+        }
         if name == "tuned":
             kwargs["action"] = "append"
         group.addoption(f"--{name}", **kwargs)
-    group.addoption("--no-cache", dest=_dest("no-cache"), action="store_true", default=None,
-                    help="train afresh instead of reusing cached runs (results still cached)")
+    group.addoption(
+        "--no-cache",
+        dest=_dest("no-cache"),
+        action="store_true",
+        default=None,
+        help="train afresh instead of reusing cached runs (results still cached)",
+    )
 
 
 def _read_pyproject(rootpath: Path) -> dict[str, Any]:
@@ -141,13 +177,16 @@ def _read_pyproject(rootpath: Path) -> dict[str, Any]:
     section = data.get("tool", {}).get("rlsparse-check", {})
     unknown = sorted(set(section) - set(_OPTIONS) - {"no-cache"})
     if unknown:
-        raise OptionError(f"{path}: unknown key(s) {unknown} in [tool.rlsparse-check]; "
-                          f"known keys: {sorted(_OPTIONS)}")
+        raise OptionError(
+            f"{path}: unknown key(s) {unknown} in [tool.rlsparse-check]; "
+            f"known keys: {sorted(_OPTIONS)}"
+        )
     return section
 
 
-def _number(name: str, value: Any, kind: type, lo: float | None = None,
-            hi: float | None = None) -> Any:
+def _number(
+    name: str, value: Any, kind: type, lo: float | None = None, hi: float | None = None
+) -> Any:
     try:
         number = kind(value)
     except (TypeError, ValueError):
@@ -183,6 +222,7 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
 
     Relative paths are taken relative to ``base_dir`` (where pytest was invoked).
     """
+
     def path(value: Any) -> Path:
         p = Path(os.path.expanduser(str(value)))
         return p if p.is_absolute() else base_dir / p
@@ -222,9 +262,11 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
     for name, given in (("base", [settings.base]), ("tuned", settings.tuned)):
         for checkpoint in given:
             if checkpoint is not None and not checkpoint.exists():
-                raise OptionError(f"--{name} {checkpoint}: no such file or directory; give a "
-                                  "checkpoint folder (model.safetensors or a sharded index) "
-                                  "or a .safetensors file")
+                raise OptionError(
+                    f"--{name} {checkpoint}: no such file or directory; give a "
+                    "checkpoint folder (model.safetensors or a sharded index) "
+                    "or a .safetensors file"
+                )
     if "report_dir" not in kw:
         settings = Settings(**{**kw, "report_dir": base_dir / Settings.report_dir})
     return settings
@@ -243,8 +285,9 @@ def settings_from_config(config: Any) -> Settings:
 def claims_requested(config: Any) -> bool:
     """True when this pytest run is a claims-suite run: --base/--tuned given, or a path argument
     inside a ``claims`` directory. Used to keep the header out of unrelated test runs."""
-    if config.getoption(_dest("base"), default=None) or config.getoption(_dest("tuned"),
-                                                                         default=None):
+    if config.getoption(_dest("base"), default=None) or config.getoption(
+        _dest("tuned"), default=None
+    ):
         return True
     for arg in config.args:
         path = Path(str(arg).split("::", 1)[0])
