@@ -95,6 +95,8 @@ class ClaimResult:
     size, n, and the thresholds used.
     ``runs``: one dict per training run or checkpoint used (path, algorithm, seed, hash...).
     ``plots``: small plain-data series the report may draw (no arrays of model size).
+    ``headline``: one plain sentence stating the verdict and the decisive numbers against the
+    paper's figure (the report opens the claim with it).
     """
 
     id: str
@@ -107,6 +109,7 @@ class ClaimResult:
     statistics: dict[str, Any] = field(default_factory=dict)
     runs: list[dict[str, Any]] = field(default_factory=list)
     plots: dict[str, Any] = field(default_factory=dict)
+    headline: str = ""
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)

@@ -126,7 +126,7 @@ def test_thread_pinning_limits_torch_and_every_native_pool_to_one_thread():
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from fixtures.threads import pin_threads
+    from rlsparse_check.recipes.threads import pin_threads
 
     before = torch.get_num_threads()
     with threadpool_limits():  # restores the native pools afterwards

@@ -1,0 +1,374 @@
+"""The decision rules of the claims: numbers in, a Decision out (pure functions).
+
+Each rule is fixed before any run is looked at, quotes its numbers in the reason, and can come
+out ``reproduced``, ``not_reproduced`` or ``inconclusive`` (tests/test_criteria.py simulates each
+under its null and under a planted effect). A claim with several parts combines them with
+:func:`all_of`: the worst part decides.
+
+The shapes of evidence:
+
+* a mean over seeds against a range (C1): the two-sided 95% t interval of the mean, inside the
+  range supports, outside it refutes, straddling a bound is inconclusive; a run set whose eval
+  gain is not significant is inconclusive whichever side it falls (it may not have learned);
+* "A exceeds B by at least a margin" (C2, C6, C9a) and "a mean stays below a limit" (C4): decided
+  on one-sided confidence bounds at level ``1 - alpha``, never on a point estimate: the lower
+  bound at or above the margin supports, the upper bound below it refutes;
+* equivalence within a margin (C4, C5, regime invariance): TOST; its ``1 - 2 alpha`` interval
+  entirely outside the margin refutes;
+* overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
+  the attainable excess, with the null's noise as its bounds, plus the corrected p-value;
+* exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8, C9c): no sampling, so the
+  value is compared with its threshold directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rlsparse_check.results import Decision, Verdict, decide, worst
+
+__all__ = [
+    "all_of",
+    "correct",
+    "pct",
+    "p_text",
+    "in_range",
+    "checkpoint_in_range",
+    "much_greater",
+    "at_most",
+    "equivalent",
+    "overlap_above_chance",
+    "full_rank",
+    "spread_across_blocks",
+    "norms_spared",
+    "trend",
+    "agreement_beyond_chance",
+]
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.2f}%"
+
+
+def p_text(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return f"{p:.3g}" if p > 0 else "< 1e-300"
+
+
+def all_of(parts: Sequence[tuple[str, Decision]]) -> Decision:
+    """Criteria that must all hold: the worst part decides; the reason lists every part."""
+    if not parts:
+        return Decision(Verdict.INCONCLUSIVE, "no evidence")
+    verdict = worst([d.verdict for _, d in parts])
+    return Decision(
+        verdict, "; ".join(f"[{name}] {d.verdict.value}: {d.reason}" for name, d in parts)
+    )
+
+
+def correct(tests: Mapping[str, dict[str, Any]], method: str, key: str = "p") -> None:
+    """Adjust the ``key`` p-values of a family of tests together (``method``: holm, bh) and
+    write each back as ``f"{key}_adjusted"``; tests whose p-value is None are left out."""
+    from rlsparse_check.stats import adjust
+
+    named = [name for name, test in tests.items() if test.get(key) is not None]
+    if named:
+        for name, p in zip(named, adjust([tests[n][key] for n in named], method), strict=True):
+            tests[name][f"{key}_adjusted"] = float(p)
+
+
+def in_range(
+    values: Sequence[float], lo: float, hi: float, *, learned: bool, gain_why: str, alpha: float
+) -> tuple[Decision, tuple[float, float]]:
+    """C1 over seeds: the ``1 - alpha`` t interval of the mean sparsity against ``[lo, hi]``.
+    ``learned``: the eval gain over seeds is significantly above zero (after correction)."""
+    from rlsparse_check.stats import mean_ci
+
+    n = len(values)
+    ci = mean_ci(values, 1 - alpha) if n >= 2 else (-math.inf, math.inf)
+    mean = sum(values) / n if n else math.nan
+    where = (
+        f"mean sparsity {pct(mean)} ({100 * (1 - alpha):g}% t interval {pct(ci[0])}-{pct(ci[1])},"
+        f" n={n} seeds) vs claimed range [{pct(lo)}, {pct(hi)}]; {gain_why}"
+    )
+    if n < 2:
+        return decide(supports=False, refutes=False, n=n, min_n=2, why=where), ci
+    side = (
+        "below"
+        if ci[1] < lo
+        else "above"
+        if ci[0] > hi
+        else "inside"
+        if lo <= ci[0] and ci[1] <= hi
+        else None
+    )
+    if side is None:
+        return decide(
+            supports=False, refutes=False, n=n, why=f"{where}: the interval straddles a bound"
+        ), ci
+    if not learned:
+        why = f"{where}: {side} the range, but the runs did not learn significantly, so they prove nothing either way"
+        return decide(supports=False, refutes=False, n=n, why=why), ci
+    text = {
+        "below": "denser than claimed",
+        "above": "sparser than claimed",
+        "inside": "within the range",
+    }
+    return decide(
+        supports=side == "inside", refutes=side != "inside", n=n, why=f"{where}: {text[side]}"
+    ), ci
+
+
+def checkpoint_in_range(sparsity: float, changed: int, lo: float, hi: float) -> Decision:
+    """C1 for one given checkpoint (exact count; learning cannot be measured here, so the user's
+    word that it is a trained RL checkpoint is taken for below and within the range, but a
+    sparser-than-claimed checkpoint may simply have barely moved)."""
+    where = f"sparsity {pct(sparsity)} vs claimed range [{pct(lo)}, {pct(hi)}]"
+    if changed == 0:
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            "tuned checkpoint is identical to its base (0 entries changed): nothing was fine-tuned",
+        )
+    if sparsity < lo:
+        return decide(supports=False, refutes=True, n=1, why=f"{where}: denser than claimed")
+    if sparsity <= hi:
+        return decide(
+            supports=True,
+            refutes=False,
+            n=1,
+            why=f"{where} (learning gain not measured in checkpoint mode)",
+        )
+    return decide(
+        supports=False,
+        refutes=False,
+        n=1,
+        why=f"{where}: sparser than claimed, and without an eval gain a barely-moved checkpoint cannot be ruled out",
+    )
+
+
+def much_greater(
+    what: str,
+    test: Any,
+    margin: float,
+    alpha: float,
+    *,
+    p_above: float | None = None,
+    p_below: float | None = None,
+) -> Decision:
+    """ "A exceeds B by at least ``margin``" from a :class:`~rlsparse_check.stats.MarginTest`
+    computed at level ``1 - alpha``: supported when its lower bound reaches the margin (p_above
+    < alpha), refuted when its upper bound is below it (p_below < alpha). ``p_above``/``p_below``
+    override the test's own p-values with family-adjusted ones."""
+    p_up = test.p_above if p_above is None else p_above
+    p_down = test.p_below if p_below is None else p_below
+    why = (
+        f"{what}: difference {100 * test.diff:+.2f} pp, one-sided {100 * (1 - alpha):g}% bounds "
+        f"{100 * test.lower:+.2f} / {100 * test.upper:+.2f} pp vs margin {100 * margin:g} pp "
+        f"(p above the margin {p_text(p_up)}, below it {p_text(p_down)}; {test.test}, n={test.n})"
+    )
+    supports, refutes = p_up < alpha, p_down < alpha and not p_up < alpha
+    if supports:
+        why += ": greater by at least the margin"
+    elif refutes:
+        why += ": a difference as large as the margin is excluded"
+    return decide(supports=supports, refutes=refutes, n=test.n, why=why)
+
+
+def at_most(what: str, test: Any, limit: float, alpha: float) -> Decision:
+    """A mean over seeds stays at or below ``limit`` (MarginTest of the values against the limit
+    at level ``1 - alpha``): supported when the upper bound is at most the limit, refuted when the
+    lower bound is above it."""
+    why = (
+        f"{what}: mean {test.diff:.4g}, one-sided {100 * (1 - alpha):g}% bounds "
+        f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (n={test.n})"
+    )
+    supports = test.p_below < alpha
+    refutes = test.p_above < alpha and not supports
+    return decide(supports=supports, refutes=refutes, n=test.n, why=why)
+
+
+def equivalent(
+    what: str,
+    diff: float,
+    ci: tuple[float, float],
+    p_adjusted: float | None,
+    margin: float,
+    alpha: float,
+    *,
+    n: int,
+    min_n: int = 2,
+) -> Decision:
+    """TOST: ``diff`` with its ``1 - 2 alpha`` interval ``ci`` and adjusted p vs ``(-margin, margin)``."""
+    why = (
+        f"{what}: difference {diff:+.4f} ({100 * (1 - 2 * alpha):g}% CI {ci[0]:+.4f} to "
+        f"{ci[1]:+.4f}) vs margin +-{margin:g}, TOST adjusted p {p_text(p_adjusted)}"
+    )
+    if p_adjusted is None:
+        return decide(supports=False, refutes=False, n=n, min_n=max(min_n, n + 1), why=why)
+    outside = ci[0] >= margin or ci[1] <= -margin
+    supports = p_adjusted < alpha
+    return decide(
+        supports=supports,
+        refutes=outside and not supports,
+        n=n,
+        min_n=min_n,
+        why=why + (": outside the margin" if outside else ""),
+    )
+
+
+def overlap_above_chance(
+    row: Mapping[str, Any], p_adjusted: float, min_excess: float, alpha: float
+) -> Decision:
+    """One pair of masks against the magnitude-stratified null. ``row``: an overlap row with
+    ``both``, ``expected_stratified``, ``attainable``, ``excess_stratified`` and
+    ``excess_stratified_sd``. The excess is bounded by the null's noise at level ``1 - alpha``
+    (one-sided): the lower bound reaching ``min_excess`` with ``p_adjusted < alpha`` supports,
+    the upper bound below it refutes. Symmetric in the two masks."""
+    from scipy.stats import norm
+
+    a, b = row.get("a", "A"), row.get("b", "B")
+    excess, sd = row.get("excess_stratified"), row.get("excess_stratified_sd") or 0.0
+    head = (
+        f"{a} vs {b}: intersection {row['both']:,} vs stratified chance "
+        f"{row['expected_stratified']:,.1f} and attainable {row['attainable']:,}"
+    )
+    if (
+        excess is None
+        or not math.isfinite(excess)
+        or row["attainable"] <= row["expected_stratified"]
+    ):
+        return decide(
+            supports=False,
+            refutes=False,
+            n=1,
+            why=f"{head}: no excess over chance is attainable at these mask sizes, so overlap cannot be judged",
+        )
+    z = float(norm.ppf(1 - alpha))
+    lower, upper = excess - z * sd, excess + z * sd
+    why = (
+        f"{head}: excess {pct(excess)} of the attainable (bounds {pct(lower)}-{pct(upper)}) vs "
+        f"{pct(min_excess)} needed, adjusted p {p_text(p_adjusted)}"
+    )
+    return decide(
+        supports=lower >= min_excess and p_adjusted < alpha,
+        refutes=upper < min_excess,
+        n=1,
+        why=why,
+    )
+
+
+def full_rank(
+    mean_ratio: float | None,
+    min_ratio: float,
+    *,
+    matrices: int,
+    published_style: float | None,
+    random_reference: float | None,
+) -> Decision:
+    """C7 for one checkpoint (exact): mean rank ratio above the storage noise floor vs
+    ``min_ratio``; the published-style figure and a random sparse matrix of equal density are
+    quoted beside it."""
+    if mean_ratio is None or matrices == 0:
+        return Decision(Verdict.INCONCLUSIVE, "no 2-D weight was updated: no rank to measure")
+    why = (
+        f"mean rank ratio above the storage noise floor {pct(mean_ratio)} over {matrices} "
+        f"matrices (need {pct(min_ratio)}); published-style tolerance {pct(published_style)}; "
+        f"random sparse matrices of equal density {pct(random_reference)}"
+    )
+    if random_reference is not None and random_reference >= min_ratio:
+        why += " (full rank is also what random sparse updates give, so it says little about structure)"
+    return decide(supports=mean_ratio >= min_ratio, refutes=mean_ratio < min_ratio, n=1, why=why)
+
+
+def spread_across_blocks(
+    densities: Sequence[float], *, active_fraction: float, min_active: float, max_cv: float
+) -> tuple[Decision, dict[str, float]]:
+    """C8, spread (exact): the share of blocks taking part (density at least ``active_fraction``
+    x the median block's) and the coefficient of variation of block densities."""
+    if not densities or not any(densities):
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            "no numbered block was updated (or the model has no numbered blocks)",
+        ), {}
+    ordered = sorted(densities)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    active = sum(1 for d in densities if d > 0 and d >= active_fraction * median)
+    mean = sum(densities) / len(densities)
+    cv = math.sqrt(sum((d - mean) ** 2 for d in densities) / len(densities)) / mean
+    share = active / len(densities)
+    figures = {"blocks": len(densities), "active_block_share": share, "block_density_cv": cv}
+    why = (
+        f"{active}/{len(densities)} blocks take part (need {pct(min_active)}), CV of block "
+        f"density {cv:.3f} (at most {max_cv:g})"
+    )
+    ok = share >= min_active and cv <= max_cv
+    return decide(supports=ok, refutes=not ok, n=1, why=why), figures
+
+
+def norms_spared(
+    norm_fraction: float | None, max_updated: float, matched: Mapping[str, Any] | None, alpha: float
+) -> Decision:
+    """C8, norms (exact counts): at most ``max_updated`` of norm entries changed, AND fewer than
+    non-norm entries of the same magnitude (``matched``: ``expected_fraction``, ``p`` of the
+    one-sided stratified test, ``entries``). Norm weights near 1.0 have a half-ULP far above any
+    small-rate movement, so "untouched" alone proves nothing: when matched entries are spared
+    alike, the result is inconclusive."""
+    if norm_fraction is None:
+        return Decision(Verdict.INCONCLUSIVE, "the model has no norm parameters")
+    head = f"norm entries updated {pct(norm_fraction)} (at most {pct(max_updated)})"
+    if norm_fraction > max_updated:
+        return decide(supports=False, refutes=True, n=1, why=f"{head}: norms are updated")
+    if not matched or not matched.get("entries"):
+        return decide(
+            supports=False,
+            refutes=False,
+            n=1,
+            why=f"{head}, but no non-norm entries of matched |w| exist to tell this from storage precision",
+        )
+    why = (
+        f"{head}; non-norm entries of matched |w| ({matched['entries']:,}): "
+        f"{pct(matched['expected_fraction'])} updated, one-sided p {p_text(matched['p'])}"
+    )
+    if matched["p"] < alpha:
+        return decide(
+            supports=True,
+            refutes=False,
+            n=1,
+            why=f"{why}: norms are spared beyond what their magnitude explains",
+        )
+    return decide(
+        supports=False,
+        refutes=False,
+        n=1,
+        why=f"{why}: entries of the same magnitude are spared alike, so storage precision explains it",
+    )
+
+
+def trend(
+    what: str, falling: Any, rising: Any, alpha: float, *, p_falling: float | None = None
+) -> Decision:
+    """C9(b): a blocked trend test (seeds kept together) that sparsity falls as lr x steps rises;
+    the opposite one-sided test, when significant, refutes. A test whose smallest attainable p
+    is not below alpha cannot support and says so."""
+    p = falling.p_value if p_falling is None else p_falling
+    why = f"{what}: statistic {falling.statistic:+.3f}, one-sided p {p_text(p)} (rising: {p_text(rising.p_value)}, n={falling.n})"
+    return decide(
+        supports=p < alpha, refutes=rising.p_value < alpha and not p < alpha, n=falling.n, why=why
+    )
+
+
+def agreement_beyond_chance(
+    kappa: float | None, min_kappa: float, *, agreement: float, base_rate: float
+) -> Decision:
+    """C9(c) (exact counts): Cohen's kappa of the half-ULP prediction against the observed
+    unchanged entries vs ``min_kappa``; raw agreement and the base rate are quoted beside it."""
+    if kappa is None or not math.isfinite(kappa):
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"kappa undefined (every entry on one side): agreement {pct(agreement)}, base rate {pct(base_rate)}",
+        )
+    why = f"Cohen's kappa {kappa:.3f} (need {min_kappa:g}); raw agreement {pct(agreement)} against a base rate of {pct(base_rate)} unchanged"
+    return decide(supports=kappa >= min_kappa, refutes=kappa < min_kappa, n=1, why=why)
