@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins: list[str] = ["fixtures.checkpoints", "fixtures.training", "fixtures.experiments"]
+pytest_plugins: list[str] = [
+    "fixtures.checkpoints",
+    "fixtures.training",
+    "fixtures.experiments",
+    "fixtures.pretrain",
+]
 
 OPT_IN = {"slow": "slow test: run with -m slow", "gpu": "needs a GPU: run with -m gpu on CUDA"}
 

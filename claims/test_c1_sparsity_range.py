@@ -5,53 +5,65 @@ Claim (Mukherjee et al., arXiv 2505.11711): RL fine-tuning updates only a small 
 Published figure: sparsity (fraction of entries unchanged) of 68.5% to 96.0% across 10 public RL
 checkpoints at tolerance 1e-5; 50.4% to 87.6% at tolerance 1e-8.
 Criterion: the bitwise sparsity of RL-tuned checkpoints, compared in their storage dtype, lies
-in ``--sparsity-range`` (default 0.70-0.95). The tolerance table (0, 1e-8, 1e-5) is reported
-beside it.
+in ``--sparsity-range`` (default 0.70-0.95, paper). The tolerance table (0, 1e-8, 1e-5) is
+reported beside it.
 
-* Checkpoint mode, one case per given checkpoint (fixtures/criteria.py): below the range
-  refutes; within it reproduces (learning cannot be measured, and the reason says so); above it
-  is inconclusive.
-* Training mode, one case per algorithm with its seeds aggregated (fixtures/criteria_training.py):
-  the 95% bootstrap interval of the mean sparsity over seeds against the range, beside the eval
-  reward gain over seeds (one-sided one-sample t, ``--correction`` over the algorithms). An
-  interval below the range refutes; inside it reproduces only when the gain is significant (a run
-  that did not learn is trivially sparse: inconclusive); above it refutes only when the runs
-  demonstrably learned; an interval straddling a bound is inconclusive.
+* Training mode, one case per algorithm with its seeds aggregated: the 95% t interval of the mean
+  sparsity over seeds against the range, beside the eval reward gain over seeds (one-sided
+  one-sample t, ``--correction`` over the algorithms). A run set that did not learn
+  significantly is inconclusive whichever side of the range it falls; one that learned is
+  refuted by an interval wholly below or above the range and reproduced by one inside it; an
+  interval straddling a bound is inconclusive. When the runs are denser than claimed, the reason
+  quotes the precision and learning-rate mechanism measured by C9 in the same session.
+* Checkpoint mode, one case per given checkpoint (exact count, learning not measurable): below
+  the range refutes, within it reproduces (the reason says the gain was not measured), above it is
+  inconclusive (a barely-moved checkpoint cannot be ruled out).
 """
 
 from __future__ import annotations
 
 import statistics as pystats
 
-from fixtures.criteria import c1_sparsity
-from fixtures.criteria_training import c1_over_seeds
+from rlsparse_check.criteria import checkpoint_in_range, correct, in_range, p_text
 from rlsparse_check.report.figures import tolerance_series
 from rlsparse_check.results import ClaimResult
+from rlsparse_check.thresholds import entry
 
 TITLE = "RL fine-tuning leaves most entries unchanged (sparsity within the claimed range)"
-PAPER = {"summary": "68.5%-96.0% unchanged (10 RL checkpoints, tol 1e-5)",
-         "range_tol_1e-5": [0.685, 0.96], "range_tol_1e-8": [0.504, 0.876],
-         "sft_range": [0.06, 0.15]}
+PAPER = {
+    "summary": "68.5%-96.0% unchanged (10 RL checkpoints, tol 1e-5)",
+    "range_tol_1e-5": [0.685, 0.96],
+    "range_tol_1e-8": [0.504, 0.876],
+    "sft_range": [0.06, 0.15],
+}
 ATOLS = (0.0, 1e-8, 1e-5)
 
 
-def test_sparsity_is_in_the_claimed_range(replicate_set, checkpoint_diffs, rlsparse_settings,
-                                          record_claim, request):
+def test_sparsity_is_in_the_claimed_range(
+    replicate_set, checkpoint_diffs, rlsparse_settings, record_claim, request
+):
     label, cases = replicate_set
     if rlsparse_settings.mode == "checkpoints":
         record_claim(_given_checkpoint(cases[0], checkpoint_diffs, rlsparse_settings))
-    else:
-        record_claim(_trained_algorithm(label, cases, checkpoint_diffs, rlsparse_settings,
-                                        request.getfixturevalue("run_factory")))
+        return
+    factory = request.getfixturevalue("run_factory")
+    record_claim(_trained(label, cases, checkpoint_diffs, rlsparse_settings, factory,
+                          lambda: request.getfixturevalue("mechanism")))
+
+
+def _thresholds(s) -> list[dict]:
+    return [entry("sparsity-range", s.sparsity_range), entry("alpha", s.alpha)]
 
 
 def _given_checkpoint(case, diffs, s) -> ClaimResult:
     lo, hi = s.sparsity_range
     table = diffs.tolerances(case, ATOLS)
     bitwise = table[0.0]
-    decision = c1_sparsity(bitwise.sparsity, bitwise.changed, lo, hi, learned=None)
+    decision = checkpoint_in_range(bitwise.sparsity, bitwise.changed, lo, hi)
     return ClaimResult(
         id="C1", title=TITLE, case=case.label, verdict=decision.verdict, reason=decision.reason,
+        headline=f"{case.label}: {100 * bitwise.sparsity:.1f}% of entries unchanged against the "
+        f"claimed {100 * lo:g}-{100 * hi:g}%: {decision.verdict.value.replace('_', ' ')}.",
         paper={**PAPER, "criterion": f"bitwise sparsity within [{lo:g}, {hi:g}]"},
         measured={"key": "sparsity", "sparsity": bitwise.sparsity, "changed": bitwise.changed,
                   "total": bitwise.total,
@@ -59,57 +71,49 @@ def _given_checkpoint(case, diffs, s) -> ClaimResult:
                   "by_kind": {k: v["sparsity"] for k, v in bitwise.by_kind().items()},
                   "learning_gain": "not measured"},
         statistics={"test": "exact count (one checkpoint, no sampling)", "n": 1,
-                    "threshold": [lo, hi]},
+                    "thresholds": _thresholds(s)},
         runs=[case.run_record()],
-        plots={"series": tolerance_series({case.label: {
-            atol: r.sparsity for atol, r in table.items()}}, reference=(lo, hi))},
+        plots={"series": tolerance_series(
+            {case.label: {atol: r.sparsity for atol, r in table.items()}}, reference=(lo, hi))},
     )
 
 
 def _gain_tests(factory, s) -> dict[str, dict]:
-    """Eval gain over seeds of every algorithm of the run, p-values corrected across them."""
-    from fixtures.learning import gain_over_seeds
-    from fixtures.training import algorithms
-    from rlsparse_check.stats import adjust
+    """Eval gain over seeds of every algorithm of the session, corrected across them."""
+    from rlsparse_check.learning import gain_over_seeds
 
-    tests = {algo: gain_over_seeds([c.meta["gain"]["gain"] for c in factory.seeds(algo)])
-             for algo in algorithms(s) if factory.available(algo)}
-    tested = [a for a, t in tests.items() if t["p"] is not None]
-    if tested:
-        for algo, p in zip(tested, adjust([tests[a]["p"] for a in tested], s.correction),
-                           strict=True):
-            tests[algo]["p_adjusted"] = float(p)
+    d = factory.design
+    tests = {a: gain_over_seeds([c.meta["gain"]["gain"] for c in factory.seeds(d.usual(a))])
+             for a in d.algos}
+    correct(tests, s.correction)
     return tests
 
 
-def _trained_algorithm(algo, cases, diffs, s, factory) -> ClaimResult:
-    from rlsparse_check.stats import bootstrap_ci
-
+def _trained(algo, cases, diffs, s, factory, mechanism) -> ClaimResult:
     lo, hi = s.sparsity_range
     tables = {c.label: diffs.tolerances(c, ATOLS) for c in cases}
     values = [tables[c.label][0.0].sparsity for c in cases]
-    mean = float(pystats.fmean(values))
-    ci = bootstrap_ci(values, seed=0)
     gains = _gain_tests(factory, s)
     gain = gains[algo]
     p_adj = gain.get("p_adjusted")
     learned = p_adj is not None and p_adj < s.alpha and gain["mean"] > 0
-    gain_why = (f"eval gain {gain['mean']:+.3f} over seeds ({s.correction}-adjusted p "
-                f"{'n/a' if p_adj is None else f'{p_adj:.3g}'}: "
-                f"{'significant' if learned else 'not significant'})")
-    decision = c1_over_seeds(mean, ci, lo, hi, n=len(values), learned=learned,
-                             gain_why=gain_why)
+    gain_why = (f"eval gain {gain['mean']:+.3f} over seeds ({s.correction}-adjusted one-sided "
+                f"p {p_text(p_adj)}: {'significant' if learned else 'not significant'})")
+    decision, ci = in_range(values, lo, hi, learned=learned, gain_why=gain_why, alpha=s.alpha)
+    mean = pystats.fmean(values)
+    reason, why_dense = decision.reason, {}
+    if learned and ci[1] < lo:  # denser than claimed: quote C9's measured mechanism
+        why_dense = mechanism()
+        reason += f". {why_dense['sentence']}"
     spec = cases[0].meta["record"]["spec"]
-    mechanism = (f" Mechanism (C9): the runs train fp32 master weights at lr {spec['lr']:g} "
-                 f"for {spec['steps']} steps and are stored in {spec['save_dtype']}; an entry "
-                 "reads as unchanged only while its total movement stays below half a ULP, so "
-                 "this sparsity is set by learning rate x steps (see C9's learning-rate sweep).")
-    if mean < lo:
-        decision = type(decision)(decision.verdict, decision.reason + mechanism)
     return ClaimResult(
-        id="C1", title=TITLE, case=algo, verdict=decision.verdict, reason=decision.reason,
-        paper={**PAPER, "criterion": f"95% CI of mean bitwise sparsity over seeds within "
-                                     f"[{lo:g}, {hi:g}] and a significant eval gain"},
+        id="C1", title=TITLE, case=algo, verdict=decision.verdict, reason=reason,
+        headline=f"{algo} (lr {spec['lr']:g}, {spec['steps']} steps, {len(values)} seeds): "
+        f"{100 * mean:.1f}% of entries unchanged (95% CI {100 * ci[0]:.1f}-{100 * ci[1]:.1f}%) "
+        f"against the claimed {100 * lo:g}-{100 * hi:g}%, eval gain {gain['mean']:+.2f}: "
+        f"{decision.verdict.value.replace('_', ' ')}.",
+        paper={**PAPER, "criterion": f"95% t interval of the mean bitwise sparsity over seeds "
+                                     f"within [{lo:g}, {hi:g}] and a significant eval gain"},
         measured={"key": "sparsity",
                   "sparsity": {"value": mean, "ci": list(ci), "per_seed": values},
                   "tolerances": {f"{atol:g}": pystats.fmean(t[atol].sparsity
@@ -118,15 +122,16 @@ def _trained_algorithm(algo, cases, diffs, s, factory) -> ClaimResult:
                   "by_kind": {k: pystats.fmean(diffs.bitwise(c).by_kind()[k]["sparsity"]
                                                for c in cases)
                               for k in diffs.bitwise(cases[0]).by_kind()},
-                  "eval_gain": {"value": gain["mean"], "ci": gain["ci"], "per_seed": gain["gains"],
-                                "per_run": [c.meta["gain"] for c in cases]},
-                  "learned": learned},
-        statistics={"test": "95% percentile bootstrap CI of the mean over seeds (sparsity); "
-                            "one-sided one-sample t over seeds (eval gain > 0)",
+                  "eval_gain": {"value": gain["mean"], "ci": gain["ci"],
+                                "per_seed": gain["gains"]},
+                  "learned": learned, "lr": spec["lr"], "steps": spec["steps"],
+                  "mechanism": why_dense.get("figures", "not needed (not denser than claimed)")},
+        statistics={"test": "95% t interval of the mean over seeds (sparsity); one-sided "
+                            "one-sample t over seeds (eval gain > 0)",
                     "ci": list(ci), "n": len(values), "p": gain["p"], "p_adjusted": p_adj,
-                    "correction": s.correction, "correction_family": "eval-gain tests of "
-                    f"all algorithms ({', '.join(gains)})", "alpha": s.alpha,
-                    "threshold": [lo, hi], "gain_tests": gains},
+                    "correction": s.correction,
+                    "correction_family": f"eval-gain tests of all algorithms ({', '.join(gains)})",
+                    "alpha": s.alpha, "thresholds": _thresholds(s), "gain_tests": gains},
         runs=[c.run_record() for c in cases],
         plots={"series": {
             **tolerance_series({c.label: {atol: r.sparsity for atol, r in tables[c.label].items()}

@@ -4,123 +4,132 @@ Claim (Mukherjee et al., arXiv 2505.11711): supervised fine-tuning of the same b
 more of the weights than RL does.
 Published figure: RL checkpoints 68.5%-96.0% unchanged; SFT checkpoints of the same bases only
 6%-15% unchanged.
-Criterion: same base, same data budget (steps x batch), each at its usual learning rate (the
-recipes' defaults: SFT = 10 x RL): one-sided Welch t over seeds that RL sparsity > SFT sparsity
-(Mann-Whitney U beside it). Reproduced when the ``--correction``-adjusted p < ``--alpha`` and the
-mean difference is at least ``--equivalence-margin`` (what "much" means, default 5 pp); not
-reproduced when the upper 95% bound of the difference is below that margin; else inconclusive.
-Controls reported beside it (the critique: learning rate and distance moved explain the gap):
-RL and SFT at the same learning rate (both the RL rate and the SFT rate), and RL and SFT matched
-on eval improvement (the RL and SFT configurations whose mean eval gains are closest). The
-p-values of the main test and the controls are corrected together; only the main test decides.
+Criterion: the claim is about RL itself, so it is decided on the sparsity-learning frontier. The
+primary RL algorithm and SFT train at the same per-step rate (RL's) for a ladder of step counts
+(at least three rungs, seeds as replicates); each seed's frontier (sparsity against eval gain)
+is interpolated at one matched gain, the middle of the gain range both mean frontiers cover.
+Reproduced when RL is sparser than SFT there by at least ``--sparser-margin`` on the one-sided
+lower confidence bound (Welch over seeds, level 1 - ``--alpha``); not reproduced when the upper
+bound is below the margin; inconclusive otherwise, or when the frontiers share no gain.
+The published-style comparison (each at its usual rate, SFT ten times RL, the same data budget)
+is reported beside it, with the learning-rate ratio named as its confound; it does not decide.
 """
 
 from __future__ import annotations
 
-import itertools
+import statistics as pystats
 
-from fixtures.compare import greater, mean_gain, series_line, sparsities
-from fixtures.criteria_training import sparser
-from rlsparse_check.results import ClaimResult
+from rlsparse_check.criteria import much_greater, p_text
+from rlsparse_check.results import ClaimResult, Decision, Verdict
+from rlsparse_check.thresholds import entry
 
 TITLE = "RL fine-tuning is much sparser than SFT of the same base"
 PAPER = {"summary": "RL 68.5%-96.0% vs SFT 6%-15% unchanged",
          "rl_range": [0.685, 0.96], "sft_range": [0.06, 0.15]}
 
 
-def _matched(rl_configs: dict, sft_configs: dict) -> tuple[str, str]:
-    """The (RL, SFT) configuration pair with the closest mean eval gains."""
-    return min(itertools.product(rl_configs, sft_configs),
-               key=lambda k: abs(mean_gain(rl_configs[k[0]]) - mean_gain(sft_configs[k[1]])))
+def _gain(case) -> float:
+    return float(case.meta["gain"]["gain"])
 
 
-def test_rl_updates_are_sparser_than_sft_updates(requires_training, rl_sft_runs, lr_sweep,
-                                                 checkpoint_diffs, rlsparse_settings,
-                                                 record_claim):
-    from fixtures.experiments import lr_label
-    from rlsparse_check.stats import adjust
+def _frontier(frontier_runs, diffs) -> tuple[dict, dict]:
+    """``points``: ``{algo: [per seed: [(gain, sparsity) per rung]]}``; ``rows`` for the report."""
+    points, rows = {}, {}
+    for algo, rungs in frontier_runs.items():
+        seeds = len(rungs[0][1])
+        points[algo] = [[(_gain(cases[i]), diffs.bitwise(cases[i]).sparsity) for _, cases in rungs]
+                        for i in range(seeds)]
+        rows[algo] = [{"lr": c.meta["record"]["spec"]["lr"], "steps": steps,
+                       "seed": c.meta["seed"], "eval_gain": _gain(c),
+                       "sparsity": diffs.bitwise(c).sparsity}
+                      for steps, cases in rungs for c in cases]
+    return points, rows
 
-    s = rlsparse_settings
-    rl_lr = rl_sft_runs["rl"][0].meta["record"]["spec"]["lr"]
-    sft_lr = rl_sft_runs["sft"][0].meta["record"]["spec"]["lr"]
-    rl_configs = {f"RL {lr_label(lr)}": cases for lr, cases in lr_sweep.items()}
-    sft_configs = {f"SFT {lr_label(sft_lr)}": rl_sft_runs["sft"],
-                   f"SFT {lr_label(rl_lr)}": rl_sft_runs["sft_at_rl_lr"]}
-    rl_at_sft_lr = rl_configs.get(f"RL {lr_label(sft_lr)}")
-    match = _matched(rl_configs, sft_configs)
-    rows = {"main: each at its usual rate": (rl_sft_runs["rl"], rl_sft_runs["sft"]),
-            f"control: same rate {rl_lr:g} (RL's)": (rl_sft_runs["rl"],
-                                                      rl_sft_runs["sft_at_rl_lr"])}
-    if rl_at_sft_lr is not None:
-        rows[f"control: same rate {sft_lr:g} (SFT's)"] = (rl_at_sft_lr, rl_sft_runs["sft"])
-    matched = (rl_configs[match[0]], sft_configs[match[1]])
-    labels = [[c.label for c in cases] for cases in matched]
-    same_as = next((k for k, (a, b) in rows.items()
-                    if [c.label for c in a] == labels[0] and [c.label for c in b] == labels[1]),
-                   None)
-    if same_as is None:
-        rows[f"control: matched eval gain ({match[0]} vs {match[1]})"] = matched
-    tests = {}
-    for name, (a, b) in rows.items():
-        tests[name] = {**greater(sparsities(checkpoint_diffs, a),
-                                 sparsities(checkpoint_diffs, b)),
-                       "gain_a": mean_gain(a), "gain_b": mean_gain(b),
-                       "runs_a": [c.label for c in a], "runs_b": [c.label for c in b]}
-    tested = [k for k, t in tests.items() if t["p"] is not None]
-    for name, p in zip(tested, adjust([tests[k]["p"] for k in tested], s.correction)
-                       if tested else [], strict=True):
-        tests[name]["p_adjusted"] = float(p)
-    main = tests["main: each at its usual rate"]
-    decision = sparser(f"RL ({rl_lr:g}) minus SFT ({sft_lr:g}) sparsity", main["diff"],
-                       main.get("p_adjusted"), main["upper"] if main["upper"] is not None
-                       else float("inf"), s.equivalence_margin, s.alpha, n=main["n"])
-    matched_note = {"rl": match[0], "sft": match[1], "gain_rl": mean_gain(matched[0]),
-                    "gain_sft": mean_gain(matched[1]), "same_as": same_as}
-    controls = (f"matched eval gain: {match[0]} ({matched_note['gain_rl']:+.3f}) vs "
-                f"{match[1]} ({matched_note['gain_sft']:+.3f})"
-                + (f", the same pair as '{same_as}'" if same_as else "") + "; ")
-    controls += "; ".join(f"{k}: {100 * t['diff']:+.2f} pp (p_adj "
-                         f"{t.get('p_adjusted', float('nan')):.3g})"
-                         for k, t in tests.items() if k.startswith("control"))
-    all_cases = {c.label: c for cases in [*rl_configs.values(), *sft_configs.values()]
-                 for c in cases}
-    points = {"RL": {lr: sparsities(checkpoint_diffs, cases) for lr, cases in lr_sweep.items()},
-              "SFT": {c[0].meta["record"]["spec"]["lr"]: sparsities(checkpoint_diffs, c)
-                      for c in sorted(sft_configs.values(),
-                                      key=lambda c: c[0].meta["record"]["spec"]["lr"])}}
+
+def _plot(points: dict, gain: float | None) -> dict:
+    series = {}
+    for algo, seeds in points.items():
+        rungs = list(zip(*seeds, strict=True))
+        series[algo] = {
+            "points": [{"x": g, "y": y, "seed": i} for i, seed in enumerate(seeds)
+                       for g, y in seed],
+            "curve": {"x": [pystats.fmean(g for g, _ in r) for r in rungs],
+                      "y": [pystats.fmean(y for _, y in r) for r in rungs]}}
+    return {"x_label": "eval reward gain", "y_label": "bitwise sparsity",
+            "matched_gain": gain, "series": series}
+
+
+def test_rl_updates_are_sparser_than_sft_updates(requires_training, run_factory, frontier_runs,
+                                                 usual_rate_runs, checkpoint_diffs,
+                                                 rlsparse_settings, record_claim):
+    from rlsparse_check.frontier import covers, matched_gain, sparsity_at
+    from rlsparse_check.stats import margin_test
+
+    s, d = rlsparse_settings, run_factory.design
+    rl = d.primary
+    points, rows = _frontier(frontier_runs, checkpoint_diffs)
+    gain = matched_gain(points)
+    sparsity = lambda cases: [checkpoint_diffs.bitwise(c).sparsity for c in cases]  # noqa: E731
+    usual_rl, usual_sft = sparsity(usual_rate_runs["rl"]), sparsity(usual_rate_runs["sft"])
+    sft_lr = usual_rate_runs["sft"][0].meta["record"]["spec"]["lr"]
+    usual = margin_test(usual_rl, usual_sft, s.sparser_margin, level=1 - s.alpha) \
+        if len(usual_rl) >= 2 else None
+    beside = ("published style, each at its usual rate (RL {0:g}, SFT {1:g}: the {2:g}x rate "
+              "ratio is its confound): RL {3:.1%} vs SFT {4:.1%} unchanged"
+              ).format(d.rl_lr, sft_lr, sft_lr / d.rl_lr, pystats.fmean(usual_rl),
+                       pystats.fmean(usual_sft))
+    matched: dict = {"gain": gain, "rl_lr": d.rl_lr, "sft_lr": d.rl_lr}
+    test = None
+    if gain is None:
+        spans = {a: [min(g for seed in p for g, _ in seed), max(g for seed in p for g, _ in seed)]
+                 for a, p in points.items()}
+        decision = Decision(Verdict.INCONCLUSIVE, f"the frontiers share no eval gain (gain "
+                            f"ranges {spans}): sparsity cannot be compared at matched learning")
+    elif len(points[rl]) < 2:
+        decision = Decision(Verdict.INCONCLUSIVE, "too little data (one seed per frontier)")
+    else:
+        at = {a: [sparsity_at(p, gain) for p in seeds] for a, seeds in points.items()}
+        held = sum(not covers(p, gain) for seeds in points.values() for p in seeds)
+        test = margin_test(at[rl], at["sft"], s.sparser_margin, level=1 - s.alpha)
+        decision = much_greater(f"{rl} minus SFT sparsity at matched eval gain {gain:+.3f}",
+                                test, s.sparser_margin, s.alpha)
+        matched.update(difference=test.diff, ci=[test.lower, test.upper],
+                       rl_sparsity=at[rl], sft_sparsity=at["sft"], p=test.p_above,
+                       p_below_margin=test.p_below, seeds_held_at_an_end=held)
+    all_cases = [c for rungs in frontier_runs.values() for _, cases in rungs for c in cases]
+    all_cases += [c for c in usual_rate_runs["sft"] if c not in all_cases]
     record_claim(ClaimResult(
         id="C2", title=TITLE, case="rl-vs-sft", verdict=decision.verdict,
-        reason=f"{decision.reason}. Controls: {controls}",
-        paper={**PAPER, "criterion": f"RL sparsity > SFT sparsity (one-sided Welch, "
-                                     f"{s.correction}-adjusted p < {s.alpha:g}) by at least "
-                                     f"{100 * s.equivalence_margin:g} pp"},
+        reason=f"{decision.reason}. Beside it, {beside}",
+        headline=(f"At matched eval gain {gain:+.2f} and the same rate {d.rl_lr:g}, {rl} minus "
+                  f"SFT sparsity is {100 * test.diff:+.1f} points (one-sided bounds "
+                  f"{100 * test.lower:+.1f} / {100 * test.upper:+.1f}) against the "
+                  f"{100 * s.sparser_margin:g}-point margin: "
+                  if test is not None else "RL and SFT could not be compared at matched gain: ")
+        + f"{decision.verdict.value.replace('_', ' ')}.",
+        paper={**PAPER, "criterion": f"RL - SFT sparsity at matched eval gain and equal rate >= "
+                                     f"{s.sparser_margin:g} (one-sided lower bound)"},
         measured={"key": "sparsity_difference",
-                  "sparsity_difference": {"value": main["diff"]},
-                  "rl_sparsity": {"value": main["mean_a"], "per_seed": main["a"]},
-                  "sft_sparsity": {"value": main["mean_b"], "per_seed": main["b"]},
-                  "rl_lr": rl_lr, "sft_lr": sft_lr,
-                  "eval_gain": {"rl": main["gain_a"], "sft": main["gain_b"]},
-                  "matched_eval_gain_pair": matched_note,
-                  "controls": {k: {"difference": t["diff"], "p_adjusted": t.get("p_adjusted"),
-                                   "rl_sparsity": t["mean_a"], "sft_sparsity": t["mean_b"],
-                                   "rl_gain": t["gain_a"], "sft_gain": t["gain_b"]}
-                               for k, t in tests.items() if k.startswith("control")}},
-        statistics={"test": main["test"] + " (RL > SFT); Mann-Whitney U beside it",
-                    "statistic": main["statistic"], "p": main["p"],
-                    "p_adjusted": main.get("p_adjusted"), "correction": s.correction,
-                    "correction_family": list(tests), "alpha": s.alpha, "n": main["n"],
-                    "effect": main["diff"], "ci": [None, main["upper"]],
-                    "margin": s.equivalence_margin, "tests": tests},
-        runs=[c.run_record() for c in all_cases.values()],
-        plots={"series": {
-            "Sparsity vs learning rate: RL and SFT": {
-                "x_label": "learning rate", "y_label": "bitwise sparsity", "x_scale": "log",
-                "y_range": [0, 1], "reference": {"label": "paper RL range", "y": [0.685, 0.96]},
-                "lines": {k: series_line(v) for k, v in points.items()}},
-            "Sparsity vs eval gain per run (one line per recipe)": {
-                "x_label": "eval reward gain", "y_label": "bitwise sparsity", "y_range": [0, 1],
-                "lines": {name: {"x": [c.meta["gain"]["gain"] for c in ordered],
-                                 "y": sparsities(checkpoint_diffs, ordered)}
-                          for name, cases in {**rl_configs, **sft_configs}.items()
-                          for ordered in [sorted(cases, key=lambda c: c.meta["gain"]["gain"])]}}}},
+                  "sparsity_difference": {"value": None if test is None else test.diff,
+                                          "ci": None if test is None else [test.lower,
+                                                                           test.upper]},
+                  "matched_gain": matched, "frontier": rows,
+                  "usual_rates": {"rl_lr": d.rl_lr, "sft_lr": sft_lr,
+                                  "rl_sparsity": usual_rl, "sft_sparsity": usual_sft,
+                                  "difference": None if usual is None else usual.diff,
+                                  "bounds": None if usual is None else [usual.lower, usual.upper],
+                                  "confound": f"SFT's rate is {sft_lr / d.rl_lr:g}x RL's"}},
+        statistics={"test": "Welch t over seeds at the matched gain, one-sided bounds at level "
+                            f"{1 - s.alpha:g} against the margin",
+                    "p": None if test is None else test.p_above,
+                    "p_below_margin": None if test is None else test.p_below,
+                    "n": None if test is None else test.n, "alpha": s.alpha,
+                    "effect": None if test is None else test.diff,
+                    "ci": None if test is None else [test.lower, test.upper],
+                    "usual_rates_p_above_margin": None if usual is None else
+                    p_text(usual.p_above),
+                    "thresholds": [entry("sparser-margin", s.sparser_margin),
+                                   entry("alpha", s.alpha)]},
+        runs=[c.run_record() for c in all_cases],
+        plots={"frontier": _plot(points, gain)},
     ))

@@ -4,98 +4,90 @@ Claim (Mukherjee et al., arXiv 2505.11711): the subnetworks updated by RL runs t
 seed, data set or algorithm overlap far more than chance would give.
 Published figure: one-sided overlap of roughly 60% vs. about 36% for chance; a later bit-exact
 study: Jaccard 0.55-0.60 vs. 0.37-0.47.
-Criterion: for every pair of masks, overlap beats the magnitude-stratified permutation null
-(B shuffled within bins of |base weight| inside each tensor, which keeps both masks' density and
-their preference for small weights) with p < ``--alpha`` after ``--correction`` (Holm) over the
-pairs, AND observed / expected overlap under that null is at least ``--min-overlap-ratio``.
-A pair whose ratio falls short refutes; a pair with the ratio but without significance is
-inconclusive; the worst pair decides. Masks so dense that even identical masks could not reach
-the ratio (1 / stratified chance < ``--min-overlap-ratio``) cannot refute: such a pair is
-inconclusive, and the reason gives the share of the attainable excess over chance observed.
-The independent-masks (hypergeometric) null is reported beside it, but it is not enough alone:
-both masks prefer small weights.
-Checkpoint mode: all pairs of the given ``--tuned`` checkpoints (at least two needed).
+Criterion: for every pair of masks, the intersection against the magnitude-stratified null (B
+shuffled within bins of |base weight| inside each tensor, which keeps both masks' per-tensor
+density and their preference for small weights). Effect size: the excess over that chance as a
+share of the largest excess the pair could reach, (observed - chance) / (attainable - chance),
+where attainable = sum over tensors of min(|A_t|, |B_t|); the paper's 60% vs 36% gives the
+default ``--min-overlap-excess`` 0.375. A pair reproduces when the excess's lower bound (the
+null's noise, one-sided level 1 - alpha) reaches it and its p-value, corrected over all pairs of
+the claim (every group), is below ``--alpha``; it refutes when the upper bound is below it; the
+worst pair of a group decides. Everything is symmetric in the two checkpoints: the order of a pair
+never changes its verdict. The independent-masks (hypergeometric) null is reported beside it; it
+is not enough alone, because both masks prefer small weights. Groups: runs differing only in seed,
+only in data set, only in algorithm (training mode), or every pair of the given ``--tuned``
+checkpoints (checkpoint mode, at least two).
 """
 
 from __future__ import annotations
 
-import itertools
+import statistics as pystats
 
 import pytest
 
-from fixtures.criteria_training import overlap_pair
-from rlsparse_check.results import ClaimResult, Verdict, decide, worst
+from rlsparse_check.criteria import all_of, overlap_above_chance, pct
+from rlsparse_check.results import ClaimResult
+from rlsparse_check.thresholds import entry
 
 TITLE = "Masks of different runs overlap above chance"
 PAPER = {"summary": "~60% one-sided overlap vs ~36% chance",
          "overlap": 0.60, "chance": 0.36, "jaccard_bit_exact_study": [0.55, 0.60],
          "jaccard_chance_bit_exact_study": [0.37, 0.47]}
+KEEP = ("a", "b", "overlap_ab", "overlap_ba", "jaccard", "chance_ab", "chance_ab_stratified",
+        "both", "attainable", "expected_stratified", "excess_stratified", "excess_stratified_sd",
+        "excess_independent", "p_stratified", "p_stratified_adjusted", "p_independent_adjusted")
 
 
-def _pair_decision(row: dict, alpha: float, min_ratio: float):
-    ratio, p = row["ratio_stratified"], row["p_stratified_adjusted"]
-    chance = row["chance_ab_stratified"]
-    why = (f"{row['a']} vs {row['b']}: overlap {row['overlap_ab']:.3f} (chance "
-           f"{row['chance_ab']:.3f} independent, {chance:.3f} stratified), "
-           f"ratio {ratio:.3f} vs {min_ratio:g} needed, adjusted p "
-           f"{f'{p:.3g}' if p > 0 else '< 1e-300'} vs alpha {alpha:g}")
-    if ratio < min_ratio and chance > 0 and 1.0 / chance < min_ratio:
-        # too dense: even identical masks could not reach min_ratio (see overlap_pair)
-        return overlap_pair(row["a"], row["b"], ratio, p, alpha, min_ratio,
-                            row["overlap_ab"], chance)
-    return decide(supports=ratio >= min_ratio and p < alpha, refutes=ratio < min_ratio, n=1,
-                  why=why)
+def _order(excess: float | None) -> float:
+    return float("-inf") if excess is None else excess
 
 
 def test_update_masks_overlap_above_the_stratified_null(
-        checkpoint_group, checkpoint_diffs, rlsparse_settings, record_claim):
-    from rlsparse_check.checkpoints import open_checkpoint
-    from rlsparse_check.pairs import overlap_masksets
-    from rlsparse_check.stats import adjust
-
-    group, cases = checkpoint_group
-    if len(cases) < 2:
+        checkpoint_group, overlap_rows, rlsparse_settings, record_claim):
+    group, pairs = checkpoint_group
+    if not pairs:
         if rlsparse_settings.mode == "training":
             pytest.skip(f"C3 group '{group}' has fewer than two trained runs (e.g. --seeds 1, "
-                        "or one trainable algorithm in --algos)")
+                        "or one algorithm in --algos)")
         pytest.skip("C3 needs at least two tuned checkpoints of the same base: give --tuned "
                     "twice or more")
     s = rlsparse_settings
-    masks = [checkpoint_diffs.bitwise(case).masks for case in cases]
-    with open_checkpoint(cases[0].base) as base:
-        pairs = overlap_masksets(masks, base, labels=[c.label for c in cases], seed=0)
-    rows = [{"a": p.a, "b": p.b, **{k: v for k, v in p.summary().items() if k != "strata"}}
-            for p in pairs]
-    for key in ("p_independent", "p_stratified"):
-        for row, value in zip(rows, adjust([r[key] for r in rows], s.correction), strict=True):
-            row[f"{key}_adjusted"] = float(value)
-    decisions = [_pair_decision(row, s.alpha, s.min_overlap_ratio) for row in rows]
-    verdict = worst([d.verdict for d in decisions])
-    decisive = min((d for d in decisions if d.verdict is verdict),
-                   key=lambda d: rows[decisions.index(d)]["ratio_stratified"])
-    ratios = [r["ratio_stratified"] for r in rows]
+    rows = sorted(overlap_rows[group], key=lambda r: _order(r["excess_stratified"]))
+    decision = all_of([(f"{r['a']} vs {r['b']}", overlap_above_chance(
+        r, r["p_stratified_adjusted"], s.min_overlap_excess, s.alpha)) for r in rows],
+        decisive_only=True)
+    excesses = [r["excess_stratified"] for r in rows if r["excess_stratified"] is not None]
+    spread = {"value": pystats.fmean(excesses) if excesses else None, "per_pair": excesses}
+    if len(excesses) >= 2:
+        from rlsparse_check.stats import mean_ci
+
+        spread["ci"] = list(mean_ci(excesses, 1 - s.alpha))
     record_claim(ClaimResult(
-        id="C3", title=TITLE, case=group, verdict=verdict,
-        reason=f"{len(rows)} pair(s); worst: {decisive.reason}"
-        if verdict is not Verdict.REPRODUCED else f"all {len(rows)} pair(s) pass; e.g. "
-        f"{decisive.reason}",
-        paper={**PAPER, "criterion": f"stratified ratio >= {s.min_overlap_ratio:g} and "
-                                     f"{s.correction}-adjusted p < {s.alpha:g} for every pair"},
-        measured={"key": "min_ratio_stratified", "min_ratio_stratified": min(ratios),
-                  "pairs": [{k: row[k] for k in ("a", "b", "overlap_ab", "overlap_ba",
-                                                  "jaccard", "chance_ab",
-                                                  "chance_ab_stratified", "ratio_independent",
-                                                  "ratio_stratified")} for row in rows]},
+        id="C3", title=TITLE, case=group, verdict=decision.verdict,
+        reason=f"{len(rows)} pair(s); {'worst' if len(rows) > 1 else 'the pair'}: "
+               f"{decision.reason}",
+        headline=f"Group '{group}': {len(rows)} pair(s) reach {pct(min(excesses, default=None))}"
+                 f" to {pct(max(excesses, default=None))} of the attainable excess over "
+                 f"magnitude-stratified chance (need {pct(s.min_overlap_excess)}): "
+                 f"{decision.verdict.value.replace('_', ' ')}.",
+        paper={**PAPER, "criterion": f"excess over stratified chance >= "
+                                     f"{s.min_overlap_excess:g} of the attainable, and "
+                                     f"{s.correction}-adjusted p < {s.alpha:g}, for every pair"},
+        measured={"key": "excess_stratified", "excess_stratified": spread,
+                  "pairs": [{k: r.get(k) for k in KEEP} for r in rows]},
         statistics={"test": "magnitude-stratified hypergeometric null, one-sided",
                     "p": max(r["p_stratified"] for r in rows),
                     "p_adjusted": max(r["p_stratified_adjusted"] for r in rows),
-                    "correction": s.correction, "alpha": s.alpha, "n": len(rows),
-                    "threshold": s.min_overlap_ratio,
-                    "p_independent_adjusted_max": max(r["p_independent_adjusted"] for r in rows),
-                    "pairs_compared": [f"{a.label} vs {b.label}" for a, b in
-                                       itertools.combinations(cases, 2)]},
-        runs=[case.run_record() for case in cases],
+                    "correction": s.correction,
+                    "correction_family": f"all {sum(len(v) for v in overlap_rows.values())} "
+                                         f"pairs of the claim ({', '.join(overlap_rows)})",
+                    "alpha": s.alpha, "n": len(rows),
+                    "thresholds": [entry("min-overlap-excess", s.min_overlap_excess),
+                                   entry("alpha", s.alpha)]},
+        runs=[case.run_record() for pair in pairs for case in pair],
         plots={"overlap": [{"pair": f"{r['a']} vs {r['b']}", "observed": r["overlap_ab"],
                             "chance_independent": r["chance_ab"],
-                            "chance_stratified": r["chance_ab_stratified"]} for r in rows]},
+                            "chance_stratified": r["chance_ab_stratified"],
+                            "excess": r["excess_stratified"], "attainable": r["attainable"]}
+                           for r in rows]},
     ))

@@ -6,60 +6,84 @@ own correct samples is much sparser than SFT on external targets.
 Published figure: RL 68.5%-96.0% unchanged vs SFT on external data 6%-15%; in-distribution SFT
 behaves like RL (sparse updates).
 Criterion: SFT on the model's own correct samples (``sft-self``) vs SFT on the task's reference
-answers (``sft``), same base, task, learning rate and data budget, over seeds: one-sided Welch t
-that sft-self sparsity > sft sparsity (Mann-Whitney U beside it; one test, so the
-``--correction`` leaves p unchanged). Reproduced when the adjusted p < ``--alpha`` and the mean
-difference is at least ``--equivalence-margin`` ("much", default 5 pp); not reproduced when the
-upper 95% bound of the difference is below that margin; else inconclusive.
+answers (``sft``), same base, task, learning rate and data budget, over seeds: reproduced when
+sft-self sparsity exceeds sft sparsity by at least ``--sparser-margin`` on the one-sided lower
+confidence bound of the difference (Welch, level 1 - ``--alpha``); not reproduced when the upper
+bound is below the margin; else inconclusive. A Mann-Whitney U test is shown beside it only when
+its smallest attainable p-value at these sample sizes is below alpha.
 """
 
 from __future__ import annotations
 
-from fixtures.compare import greater, mean_gain, sparsities
-from fixtures.criteria_training import sparser
-from rlsparse_check.results import ClaimResult
+import statistics as pystats
+
+from rlsparse_check.criteria import much_greater
+from rlsparse_check.results import ClaimResult, Decision, Verdict
+from rlsparse_check.thresholds import entry
 
 TITLE = "SFT on the model's own samples is much sparser than SFT on external targets"
 PAPER = {"summary": "in-distribution SFT sparse like RL; external-target SFT 6%-15% unchanged",
          "sft_range": [0.06, 0.15], "rl_range": [0.685, 0.96]}
 
 
+def _rank_test(own: list[float], external: list[float], alpha: float) -> dict:
+    from rlsparse_check.stats import mann_whitney, mann_whitney_min_p
+
+    floor = mann_whitney_min_p(len(own), len(external), "greater")
+    if floor >= alpha:
+        return {"shown": False, "why": f"smallest attainable p at {len(own)} vs "
+                                       f"{len(external)} is {floor:.3g} >= alpha {alpha:g}"}
+    res = mann_whitney(own, external, "greater")
+    return {"shown": True, "U": res.statistic, "p": res.p_value, "effect": res.effect}
+
+
 def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
         requires_training, sft_target_runs, checkpoint_diffs, rlsparse_settings, record_claim):
-    from rlsparse_check.stats import adjust
+    from rlsparse_check.stats import margin_test
 
     s = rlsparse_settings
-    own, external = sft_target_runs["sft-self"], sft_target_runs["sft"]
-    test = greater(sparsities(checkpoint_diffs, own), sparsities(checkpoint_diffs, external))
-    p_adj = None if test["p"] is None else float(adjust([test["p"]], s.correction)[0])
-    decision = sparser("sft-self minus sft sparsity", test["diff"], p_adj,
-                       float("inf") if test["upper"] is None else test["upper"],
-                       s.equivalence_margin, s.alpha, n=test["n"])
-    lr = own[0].meta["record"]["spec"]["lr"]
+    own_cases, ext_cases = sft_target_runs["sft-self"], sft_target_runs["sft"]
+    own = [checkpoint_diffs.bitwise(c).sparsity for c in own_cases]
+    external = [checkpoint_diffs.bitwise(c).sparsity for c in ext_cases]
+    test = margin_test(own, external, s.sparser_margin, level=1 - s.alpha) \
+        if min(len(own), len(external)) >= 2 else None
+    decision = Decision(Verdict.INCONCLUSIVE, "too little data (one seed)") if test is None \
+        else much_greater("sft-self minus sft sparsity", test, s.sparser_margin, s.alpha)
+    lr = own_cases[0].meta["record"]["spec"]["lr"]
+    gains = {k: pystats.fmean(c.meta["gain"]["gain"] for c in v)
+             for k, v in sft_target_runs.items()}
     record_claim(ClaimResult(
         id="C6", title=TITLE, case="sft-self-vs-sft", verdict=decision.verdict,
         reason=f"{decision.reason} (both at lr {lr:g}; eval gain sft-self "
-               f"{mean_gain(own):+.3f}, sft {mean_gain(external):+.3f}; at a given rate, "
-               "which entries stay unchanged in bf16 follows the half-ULP mechanism of C9)",
-        paper={**PAPER, "criterion": f"sft-self sparsity > sft sparsity (one-sided Welch, "
-                                     f"p < {s.alpha:g}) by at least "
-                                     f"{100 * s.equivalence_margin:g} pp"},
-        measured={"key": "sparsity_difference", "sparsity_difference": {"value": test["diff"]},
-                  "sft_self_sparsity": {"value": test["mean_a"], "per_seed": test["a"]},
-                  "sft_sparsity": {"value": test["mean_b"], "per_seed": test["b"]},
-                  "eval_gain": {"sft-self": mean_gain(own), "sft": mean_gain(external)},
-                  "lr": lr},
-        statistics={"test": test["test"] + " (sft-self > sft); Mann-Whitney U beside it",
-                    "statistic": test["statistic"], "p": test["p"], "p_adjusted": p_adj,
-                    "correction": s.correction, "alpha": s.alpha, "n": test["n"],
-                    "effect": test["diff"], "ci": [None, test["upper"]],
-                    "margin": s.equivalence_margin,
-                    "mann_whitney": test.get("mann_whitney")},
-        runs=[c.run_record() for c in [*own, *external]],
+               f"{gains['sft-self']:+.3f}, sft {gains['sft']:+.3f})",
+        headline=f"SFT on own samples is {100 * pystats.fmean(own):.1f}% unchanged vs "
+                 f"{100 * pystats.fmean(external):.1f}% on external targets, against a "
+                 f"{100 * s.sparser_margin:g}-point margin: "
+                 f"{decision.verdict.value.replace('_', ' ')}.",
+        paper={**PAPER, "criterion": f"sft-self - sft sparsity >= {s.sparser_margin:g} "
+                                     "(one-sided lower bound)"},
+        measured={"key": "sparsity_difference",
+                  "sparsity_difference": {"value": None if test is None else test.diff,
+                                          "ci": None if test is None
+                                          else [test.lower, test.upper]},
+                  "sft_self_sparsity": {"value": pystats.fmean(own), "per_seed": own},
+                  "sft_sparsity": {"value": pystats.fmean(external), "per_seed": external},
+                  "eval_gain": gains, "lr": lr},
+        statistics={"test": "Welch t over seeds, one-sided bounds at level "
+                            f"{1 - s.alpha:g} against the margin",
+                    "p": None if test is None else test.p_above,
+                    "p_below_margin": None if test is None else test.p_below,
+                    "n": None if test is None else test.n, "alpha": s.alpha,
+                    "effect": None if test is None else test.diff,
+                    "ci": None if test is None else [test.lower, test.upper],
+                    "mann_whitney": _rank_test(own, external, s.alpha),
+                    "thresholds": [entry("sparser-margin", s.sparser_margin),
+                                   entry("alpha", s.alpha)]},
+        runs=[c.run_record() for c in [*own_cases, *ext_cases]],
         plots={"series": {"Sparsity per seed: SFT targets": {
             "x_label": "seed", "y_label": "bitwise sparsity", "y_range": [0, 1],
             "lines": {"sft-self (own correct samples)": {
-                "x": [c.meta["seed"] for c in own], "y": test["a"]},
-                "sft (external targets)": {"x": [c.meta["seed"] for c in external],
-                                           "y": test["b"]}}}}},
+                "x": [c.meta["seed"] for c in own_cases], "y": own},
+                "sft (external targets)": {"x": [c.meta["seed"] for c in ext_cases],
+                                           "y": external}}}}},
     ))

@@ -58,11 +58,15 @@ def p_text(p: float | None) -> str:
     return f"{p:.3g}" if p > 0 else "< 1e-300"
 
 
-def all_of(parts: Sequence[tuple[str, Decision]]) -> Decision:
-    """Criteria that must all hold: the worst part decides; the reason lists every part."""
+def all_of(parts: Sequence[tuple[str, Decision]], *, decisive_only: bool = False) -> Decision:
+    """Criteria that must all hold: the worst part decides. The reason lists every part, or
+    with ``decisive_only`` only the first part of the worst verdict (order the parts so that
+    the most telling one comes first)."""
     if not parts:
         return Decision(Verdict.INCONCLUSIVE, "no evidence")
     verdict = worst([d.verdict for _, d in parts])
+    if decisive_only:
+        return next(d for _, d in parts if d.verdict is verdict)
     return Decision(
         verdict, "; ".join(f"[{name}] {d.verdict.value}: {d.reason}" for name, d in parts)
     )
@@ -222,34 +226,34 @@ def overlap_above_chance(
     row: Mapping[str, Any], p_adjusted: float, min_excess: float, alpha: float
 ) -> Decision:
     """One pair of masks against the magnitude-stratified null. ``row``: an overlap row with
-    ``both``, ``expected_stratified``, ``attainable``, ``excess_stratified`` and
-    ``excess_stratified_sd``. The excess is bounded by the null's noise at level ``1 - alpha``
-    (one-sided): the lower bound reaching ``min_excess`` with ``p_adjusted < alpha`` supports,
-    the upper bound below it refutes. Symmetric in the two masks."""
+    ``both``, ``count_a``, ``count_b``, ``expected_stratified``, ``attainable``,
+    ``excess_stratified`` and ``excess_stratified_sd``.
+
+    The excess is bounded at one-sided level ``1 - alpha`` with a standard error that holds away
+    from the null too: the larger of the null's and of a binomial view of the intersection from
+    either mask, ``k (a - k) / a + k (b - k) / b``. The lower bound reaching ``min_excess`` with
+    ``p_adjusted < alpha`` supports; the upper bound below it refutes. Symmetric in the masks."""
     from scipy.stats import norm
 
     a, b = row.get("a", "A"), row.get("b", "B")
-    excess, sd = row.get("excess_stratified"), row.get("excess_stratified_sd") or 0.0
+    excess = row.get("excess_stratified")
     head = (
         f"{a} vs {b}: intersection {row['both']:,} vs stratified chance "
         f"{row['expected_stratified']:,.1f} and attainable {row['attainable']:,}"
     )
-    if (
-        excess is None
-        or not math.isfinite(excess)
-        or row["attainable"] <= row["expected_stratified"]
-    ):
-        return decide(
-            supports=False,
-            refutes=False,
-            n=1,
-            why=f"{head}: no excess over chance is attainable at these mask sizes, so overlap cannot be judged",
-        )
+    room = row["attainable"] - row["expected_stratified"]
+    if excess is None or not math.isfinite(excess) or room <= 0:
+        why = f"{head}: no excess over chance is attainable at these mask sizes"
+        return decide(supports=False, refutes=False, n=1, why=why)
+    k, na, nb = row["both"], row["count_a"], row["count_b"]
+    spread = (k * (na - k) / na if na else 0.0) + (k * (nb - k) / nb if nb else 0.0)
+    null = (row.get("excess_stratified_sd") or 0.0) * room
+    se = math.sqrt(max(null * null, spread)) / room
     z = float(norm.ppf(1 - alpha))
-    lower, upper = excess - z * sd, excess + z * sd
+    lower, upper = excess - z * se, excess + z * se
     why = (
-        f"{head}: excess {pct(excess)} of the attainable (bounds {pct(lower)}-{pct(upper)}) vs "
-        f"{pct(min_excess)} needed, adjusted p {p_text(p_adjusted)}"
+        f"{head}: excess {pct(excess)} of the attainable (bounds {pct(lower)} to {pct(upper)}) "
+        f"vs {pct(min_excess)} needed, adjusted p {p_text(p_adjusted)}"
     )
     return decide(
         supports=lower >= min_excess and p_adjusted < alpha,

@@ -57,11 +57,13 @@ def test_options_are_listed_under_one_heading_in_help(pytester):
     section = text[start:]
     end = re.search(r"\n\S[^\n]*:\n", section[1:])
     section = section[: end.start() + 1] if end else section
+    from rlsparse_check.thresholds import THRESHOLDS
+
     for option in ["--model", "--device", "--report-dir", "--base", "--tuned", "--seeds",
-                   "--steps", "--algos", "--sparsity-range", "--alpha", "--min-overlap-ratio",
-                   "--equivalence-margin", "--correction", "--baseline", "--drift-tolerance",
-                   "--no-cache", "--cache-dir"]:
+                   "--steps", "--algos", "--correction", "--baseline", "--drift-tolerance",
+                   "--no-cache", "--cache-dir", *(f"--{name}" for name in THRESHOLDS)]:
         assert re.search(rf"\s{option}[ =]", section), option
+    assert re.search(r"source:\s+paper", section) and re.search(r"source:\s+harness", section)
 
 
 def test_command_line_beats_pyproject_which_beats_defaults(pytester):

@@ -10,10 +10,13 @@ from rlsparse_check.errors import OptionError
 from rlsparse_check.plugin.options import Settings, build_settings
 
 
-def test_defaults_are_the_papers_values(tmp_path):
+def test_threshold_defaults_come_from_the_threshold_registry(tmp_path):
+    from rlsparse_check.thresholds import THRESHOLDS
+
     s = build_settings({}, base_dir=tmp_path)
-    assert (s.sparsity_range, s.alpha, s.min_overlap_ratio, s.correction) == (
-        (0.70, 0.95), 0.05, 1.5, "holm")
+    for name, threshold in THRESHOLDS.items():
+        assert getattr(s, name.replace("-", "_")) == threshold.default
+    assert (s.sparsity_range, s.min_overlap_excess, s.correction) == ((0.70, 0.95), 0.375, "holm")
     assert s.mode == "training" and s.report_dir == tmp_path / "reports/latest"
 
 

@@ -27,7 +27,14 @@ from rlsparse_check.plugin import options, transport
 from rlsparse_check.report.collect import format_number, key_figure
 from rlsparse_check.results import ClaimResult, Verdict
 
-__all__ = ["SETTINGS_KEY", "SESSION_KEY", "record_claim", "rlsparse_settings", "failure_message"]
+__all__ = [
+    "SETTINGS_KEY",
+    "SESSION_KEY",
+    "record_claim",
+    "record_regime",
+    "rlsparse_settings",
+    "failure_message",
+]
 
 SETTINGS_KEY = pytest.StashKey[options.Settings]()
 SESSION_KEY = pytest.StashKey[Any]()
@@ -122,5 +129,23 @@ def record_claim(request: pytest.FixtureRequest) -> Callable[[ClaimResult], None
             pytest.fail(failure_message(result), pytrace=False)
         if result.verdict is Verdict.INCONCLUSIVE:
             pytest.xfail(f"{result.id} [{result.case}] inconclusive: {result.reason}")
+
+    return record
+
+
+@pytest.fixture
+def record_regime(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], None]:
+    """``record_regime(regime)``: attach the session's regime record (report.json "regime"),
+    then let its invariance check decide the test: the usual rate shown equivalent to the
+    published one passes, shown not equivalent fails, undecided xfails."""
+
+    def record(regime: dict[str, Any]) -> None:
+        transport.attach_regime(request.node, regime)
+        invariance = regime.get("invariance") or {}
+        verdict, reason = invariance.get("verdict"), invariance.get("reason", "")
+        if verdict == Verdict.NOT_REPRODUCED.value:
+            pytest.fail(f"regime check failed: {reason}", pytrace=False)
+        if verdict == Verdict.INCONCLUSIVE.value:
+            pytest.xfail(f"regime check inconclusive: {reason}")
 
     return record

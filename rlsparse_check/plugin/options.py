@@ -7,7 +7,9 @@ The merged, validated values form one frozen :class:`Settings` that the plugin k
 1. the command line (``--alpha 0.01``);
 2. ``[tool.rlsparse-check]`` in the pyproject.toml of the rootdir (keys spelled like the options
    without the dashes: ``alpha = 0.01``, ``sparsity-range = [0.7, 0.95]``, ``seeds = 5``);
-3. the built-in defaults below, which are the paper's values.
+3. the built-in defaults. Each threshold's default and its source (the paper's figure, or the
+   harness's reading of the paper's words) live in :mod:`rlsparse_check.thresholds`; the help
+   text of every threshold option names its source.
 
 A bad value raises :class:`~rlsparse_check.errors.OptionError` naming the option and what to do.
 """
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
+from rlsparse_check.recipes.cache import default_root
+from rlsparse_check.thresholds import THRESHOLDS
 
 __all__ = [
     "Settings",
@@ -28,18 +32,12 @@ __all__ = [
     "add_options",
     "settings_from_config",
     "claims_requested",
-    "default_cache_dir",
 ]
 
 GROUP = "rlsparse-check"
 DEVICES = ("auto", "cpu", "cuda")
 CORRECTIONS = ("holm", "bh")
-
-
-def default_cache_dir() -> Path:
-    """The run cache: ``$RLSPARSE_CACHE`` or ``~/.cache/rlsparse-check``."""
-    env = os.environ.get("RLSPARSE_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "rlsparse-check"
+_T = {name: t.default for name, t in THRESHOLDS.items()}
 
 
 @dataclass(frozen=True)
@@ -54,15 +52,23 @@ class Settings:
     seeds: int = 3
     steps: int | None = None  # None: each recipe's default
     algos: tuple[str, ...] = ()  # empty: each claim's default algorithms
-    sparsity_range: tuple[float, float] = (0.70, 0.95)
-    alpha: float = 0.05
-    min_overlap_ratio: float = 1.5
-    equivalence_margin: float = 0.05
+    sparsity_range: tuple[float, float] = _T["sparsity-range"]
+    alpha: float = _T["alpha"]
+    sparser_margin: float = _T["sparser-margin"]
+    min_overlap_excess: float = _T["min-overlap-excess"]
+    equivalence_margin: float = _T["equivalence-margin"]
+    max_update_distance: float = _T["max-update-distance"]
+    min_rank_ratio: float = _T["min-rank-ratio"]
+    min_active_blocks: float = _T["min-active-blocks"]
+    block_active_fraction: float = _T["block-active-fraction"]
+    max_block_cv: float = _T["max-block-cv"]
+    max_norm_updated: float = _T["max-norm-updated"]
+    min_kappa: float = _T["min-kappa"]
     correction: str = "holm"
     baseline: Path | None = None
     drift_tolerance: float = 0.05
     no_cache: bool = False
-    cache_dir: Path = field(default_factory=default_cache_dir)
+    cache_dir: Path = field(default_factory=default_root)
 
     @property
     def mode(self) -> str:
@@ -107,16 +113,21 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
         "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
         "(default: each claim's own list)",
     ),
-    "sparsity-range": (
-        "LO,HI",
-        "C1: sparsity range counted as 'small subnetwork' (default 0.70,0.95)",
+    "sparsity-range": ("LO,HI", "C1: sparsity range counted as 'small subnetwork'"),
+    "alpha": ("A", "significance level after correction"),
+    "sparser-margin": ("M", "C2, C6, C9a: smallest sparsity difference that is 'much sparser'"),
+    "min-overlap-excess": (
+        "E",
+        "C3, C5: required excess over magnitude-stratified chance, as a share of the attainable",
     ),
-    "alpha": ("A", "significance level after correction (default 0.05)"),
-    "min-overlap-ratio": ("R", "C3: required observed/expected overlap ratio (default 1.5)"),
-    "equivalence-margin": (
-        "M",
-        "C4/C5: equivalence margin for TOST, e.g. 0.05 = 5 points (default 0.05)",
-    ),
+    "equivalence-margin": ("M", "C4, C5, regime check: TOST margin (5 points = 0.05)"),
+    "max-update-distance": ("D", "C4: largest relative L2 distance of the masked run's update"),
+    "min-rank-ratio": ("R", "C7: mean rank / full rank of the updates"),
+    "min-active-blocks": ("S", "C8: share of blocks that must take part"),
+    "block-active-fraction": ("F", "C8: a block takes part at this fraction of the median's"),
+    "max-block-cv": ("CV", "C8: largest coefficient of variation of block update densities"),
+    "max-norm-updated": ("F", "C8: largest share of norm entries changed"),
+    "min-kappa": ("K", "C9c: smallest Cohen's kappa of the half-ULP prediction"),
     "correction": (
         "METHOD",
         "multiple-comparison correction within a claim: holm or bh (default holm)",
@@ -135,6 +146,18 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
 }
 
 
+#: Threshold options that are shares (values in [0, 1]).
+_SHARES = (
+    "sparser-margin",
+    "min-overlap-excess",
+    "min-rank-ratio",
+    "min-active-blocks",
+    "block-active-fraction",
+    "max-norm-updated",
+    "min-kappa",
+)
+
+
 def _dest(name: str) -> str:
     return "rlsparse_" + name.replace("-", "_")
 
@@ -147,6 +170,10 @@ def add_options(parser: Any) -> None:
         "claims (options also read from [tool.rlsparse-check])",
     )
     for name, (metavar, help_text) in _OPTIONS.items():
+        if name in THRESHOLDS:
+            t = THRESHOLDS[name]
+            default = ",".join(map(str, t.default)) if isinstance(t.default, tuple) else t.default
+            help_text = f"{help_text} (default {default}, source: {t.source})"
         kwargs: dict[str, Any] = {
             "dest": _dest(name),
             "default": None,
@@ -250,7 +277,11 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = _pair(name, value)
         elif name == "alpha":
             kw[key] = _number(name, value, float, 1e-12, 0.5)
-        elif name in ("min-overlap-ratio", "equivalence-margin", "drift-tolerance"):
+        elif name in _SHARES:
+            kw[key] = _number(name, value, float, 0.0, 1.0)
+        elif name in ("equivalence-margin", "max-update-distance", "max-block-cv"):
+            kw[key] = _number(name, value, float, 0.0)
+        elif name == "drift-tolerance":
             kw[key] = _number(name, value, float, 0.0)
         elif name == "no-cache":
             kw[key] = bool(value)

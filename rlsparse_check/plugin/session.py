@@ -53,6 +53,7 @@ class ReportSession:
         self.html_path: Path | None = None
         self.drifts: list[Any] = []
         self.claims: list[dict[str, Any]] = []
+        self.regime: dict[str, Any] | None = None
 
     # -- collection -------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -68,6 +69,7 @@ class ReportSession:
             return
         recorded = transport.results_of(report)
         self.results.extend(recorded)
+        self.regime = transport.regime_of(report) or self.regime
         del self._state[report.nodeid]
         refuted = any(r.get("verdict") == "not_reproduced" for r in recorded)
         if state["failed"] is not None and not refuted and (claim_id or recorded):
@@ -106,6 +108,8 @@ class ReportSession:
             settings=settings,
             provenance=prov,
         )
+        if self.regime is not None:
+            document["regime"] = self.regime
         if self.baseline is not None:
             from rlsparse_check.report.baseline import compare
 
@@ -138,6 +142,10 @@ class ReportSession:
         }
         for claim in self.claims:
             tr.write_line(collect.summary_line(claim), **colors.get(claim["verdict"], {}))
+        invariance = (self.regime or {}).get("invariance") or {}
+        if invariance.get("verdict"):
+            tr.write_line(f"{'regime':<4} {invariance['verdict']:<15} {invariance['reason']}",
+                          **colors.get(invariance["verdict"], {}))
         for (claim_id, reason), count in collect.group_skips(self.skipped).items():
             tests = f" ({count} tests)" if count > 1 else ""
             tr.write_line(f"{claim_id:<4} {'skipped':<15} {reason}{tests}")

@@ -11,9 +11,11 @@ from typing import Any
 
 from rlsparse_check.results import ClaimResult
 
-__all__ = ["PROPERTY", "attach", "results_of", "claim_id_of_nodeid"]
+__all__ = ["PROPERTY", "REGIME", "attach", "attach_regime", "results_of", "regime_of",
+           "claim_id_of_nodeid"]
 
 PROPERTY = "rlsparse_check.claim"  # user_properties key carrying one ClaimResult as JSON text
+REGIME = "rlsparse_check.regime"  # ... and the regime record of the session
 _CLAIM_FILE = re.compile(r"(?:^|/)test_(c\d+)_[^/]*\.py")
 
 
@@ -25,6 +27,17 @@ def attach(node: Any, result: ClaimResult) -> None:
 def results_of(report: Any) -> list[dict[str, Any]]:
     """The claim results (JSON dicts) a test report carries."""
     return [json.loads(value) for key, value in report.user_properties if key == PROPERTY]
+
+
+def attach_regime(node: Any, regime: dict[str, Any]) -> None:
+    """Put the session's regime record (report.json's "regime") on the test item ``node``."""
+    node.user_properties.append((REGIME, json.dumps(regime, sort_keys=True)))
+
+
+def regime_of(report: Any) -> dict[str, Any] | None:
+    """The regime record a test report carries, if any."""
+    found = [json.loads(value) for key, value in report.user_properties if key == REGIME]
+    return found[-1] if found else None
 
 
 def claim_id_of_nodeid(nodeid: str) -> str | None:

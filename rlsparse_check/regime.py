@@ -1,0 +1,108 @@
+"""The regime of a claims run: was it trained where the paper's checkpoints were?
+
+Adam moves each weight by about the learning rate per step whatever the model size, and a bf16
+entry changes when its total movement passes half a ULP of its value. So what decides sparsity
+is the per-step rate against the half-ULPs of the base weights, and the number of steps. The
+report's "regime" section puts the session's runs (rate, steps, lr x steps, and the share of base
+entries whose half-ULP lies below one step of that rate) beside the paper's setting, and checks
+the one saving the built-in models take: a larger rate for proportionally fewer steps.
+
+Pure functions; the figures of the base come from :func:`rlsparse_check.precision.regime_profile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rlsparse_check.criteria import all_of, correct, equivalent
+
+__all__ = ["RULE", "PAPER", "run_row", "invariance"]
+
+RULE = (
+    "Adam moves each weight by about the learning rate per step whatever the model size, and a "
+    "bf16 entry changes once its total movement passes half a ULP of its value, so per-step "
+    "rates transfer across models whose weight magnitudes are alike. Runs use the published "
+    "per-step rates (RL about 1e-6, preference methods 5e-7 to 1e-6, SFT ten times RL) for as "
+    "many steps as they need to learn; the built-in tiny models take a multiple of the rate for "
+    "the same fraction of the steps (lr x steps held), which the invariance check below tests "
+    "in the same session."
+)
+#: The paper's setting (its figures, and what the bf16 format fixes for any model).
+PAPER = {
+    "model": "7B-class and larger public checkpoints, bf16",
+    "lr": [5e-7, 1e-6],
+    "half_ulp_relative": [2.0**-9, 2.0**-8],
+    "note": "half a bf16 ULP is 2^-9 to 2^-8 of a weight's magnitude in any model; the "
+    "paper's base weights were not measured here",
+}
+
+
+def run_row(label: str, spec: Any, flip_share: Mapping[float, float]) -> dict[str, Any]:
+    """One ``regime["runs"]`` entry from a resolved RunSpec."""
+    return {
+        "label": label,
+        "algo": spec.algo,
+        "lr": spec.lr,
+        "steps": spec.steps,
+        "lr_x_steps": spec.lr * spec.steps,
+        "flip_share": flip_share.get(spec.lr),
+    }
+
+
+def invariance(
+    usual: Sequence[tuple[float, float]],
+    published: Sequence[tuple[float, float]],
+    *,
+    rates: tuple[float, float],
+    lr_x_steps: float,
+    margin: float,
+    alpha: float,
+    correction: str,
+) -> dict[str, Any]:
+    """The invariance check: ``usual`` and ``published`` are per-seed ``(sparsity, gain)`` of
+    the same recipe at the usual rate and at the published rate with proportionally more steps;
+    sparsity and eval gain must both be equivalent (TOST on the per-seed differences, margin
+    ``margin``, the two p-values corrected together)."""
+    from rlsparse_check.stats import tost
+
+    tests: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(("sparsity", "gain")):
+        diffs = [u[index] - p[index] for u, p in zip(usual, published, strict=True)]
+        test: dict[str, Any] = {
+            "usual": [u[index] for u in usual],
+            "published": [p[index] for p in published],
+            "difference": sum(diffs) / len(diffs),
+            "p": None,
+            "ci": None,
+        }
+        if len(diffs) >= 2:
+            res = tost(diffs, None, margin=margin, alpha=alpha)
+            test.update(p=res.p_value, ci=list(res.ci))
+        tests[name] = test
+    correct(tests, correction)
+    decision = all_of([
+        (
+            name,
+            equivalent(
+                f"{name}, usual rate minus published rate (paired by seed)",
+                t["difference"],
+                tuple(t["ci"] or (float("-inf"), float("inf"))),
+                t.get("p_adjusted"),
+                margin,
+                alpha,
+                n=len(usual),
+            ),
+        )
+        for name, t in tests.items()
+    ])
+    return {
+        "verdict": decision.verdict.value,
+        "reason": f"lr {rates[0]:g} vs {rates[1]:g} at lr x steps {lr_x_steps:g}: "
+        f"{decision.reason}",
+        "lr_x_steps": lr_x_steps,
+        "rates": list(rates),
+        "sparsity": tests["sparsity"],
+        "gain": tests["gain"],
+        "margin": margin,
+    }

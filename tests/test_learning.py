@@ -1,0 +1,21 @@
+"""Did a run learn: the per-run McNemar gain and the gain over seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlsparse_check.learning import gain_over_seeds, run_gain
+
+
+def test_run_gain_reads_the_run_record():
+    evaluation = {"before": {"reward": 0.0, "n": 10, "rewards": [0.0] * 10},
+                  "after": {"reward": 1.0, "n": 10, "rewards": [1.0] * 10}, "gain": 1.0}
+    gain = run_gain(evaluation, alpha=0.05)
+    assert gain["significant"] and gain["p"] == pytest.approx(0.5 ** 10)
+    assert gain["solved_only_after"] == 10 and gain["gain"] == 1.0
+
+
+def test_gain_over_seeds_is_significant_for_consistent_gains_and_undefined_for_one_seed():
+    assert gain_over_seeds([0.2, 0.21, 0.19])["p"] < 0.01
+    assert gain_over_seeds([0.2, -0.2, 0.01])["p"] > 0.3
+    assert gain_over_seeds([0.2])["p"] is None

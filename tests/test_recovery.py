@@ -1,0 +1,48 @@
+"""C4's measures: update distances, changes outside a mask, the random-mask control."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rlsparse_check.checkpoints import write_safetensors
+from rlsparse_check.masks import MaskSet
+from rlsparse_check.recovery import outside_mask_changes, random_like, update_distance
+
+
+def test_random_masks_keep_every_tensors_count_and_depend_on_the_seed():
+    rng = np.random.default_rng(0)
+    masks = MaskSet.from_dense({"a": rng.random((8, 16)) < 0.3, "b": rng.random(40) < 0.7})
+    one, again, other = random_like(masks, 1), random_like(masks, 1), random_like(masks, 2)
+    for name in masks.names:
+        assert one.count(name) == masks.count(name) and one.shape(name) == masks.shape(name)
+        assert np.array_equal(one.dense(name), again.dense(name))
+    assert not np.array_equal(one.dense("a"), other.dense("a"))
+
+
+def write(folder, tensors, dtype):
+    folder.mkdir(parents=True, exist_ok=True)
+    write_safetensors(folder / "model.safetensors", tensors, dtype=dtype)
+    return folder
+
+
+def test_update_distance_of_an_identical_run_is_zero_and_of_half_the_update_is_a_half(tmp_path):
+    base = np.zeros((4, 4), np.float32)
+    full = np.ones((4, 4), np.float32)
+    half = np.full((4, 4), 0.5, np.float32)
+    b, f, h = (write(tmp_path / n, {"w": x}, "float32") for n, x in (
+        ("b", base), ("f", full), ("h", half)))
+    same = update_distance(b, f, f)
+    assert same["relative_l2"] == 0.0 and same["equal_bitwise"] == 1.0
+    other = update_distance(b, f, h)
+    assert other["relative_l2"] == pytest.approx(0.5) and other["equal_bitwise"] == 0.0
+
+
+def test_changes_outside_a_mask_are_counted(tmp_path):
+    inside = np.zeros((2, 3), bool)
+    inside[0] = True
+    mask_path = MaskSet.from_dense({"w": inside}).save(tmp_path / "m.npz")
+    changed = np.zeros((2, 3), bool)
+    changed[0, 0] = changed[1, 2] = True
+    assert outside_mask_changes(MaskSet.from_dense({"w": changed}), mask_path) == 1
+    assert outside_mask_changes(MaskSet.from_dense({"w": inside}), mask_path) == 0
