@@ -19,7 +19,7 @@ from rlsparse_check.errors import RlsparseError
 
 __all__ = ["main", "build_parser"]
 
-SUBCOMMANDS = ("diff", "overlap", "base", "train", "report")
+SUBCOMMANDS = ("diff", "overlap", "delta", "apply", "base", "train", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
