@@ -51,6 +51,16 @@ def test_sparsity_is_in_the_claimed_range(
                           lambda: request.getfixturevalue("mechanism")))
 
 
+def _patch(case, diffs) -> dict:
+    """What "sparse" means in bytes: the size a sparse update patch of this checkpoint would
+    have (``rlsparse-check delta``), computed from its update mask without writing it."""
+    from rlsparse_check.delta import estimate_patch_bytes
+
+    found = estimate_patch_bytes(case.base, case.tuned, masks=diffs.bitwise(case).masks)
+    return {"patch_bytes": found.patch_bytes, "checkpoint_bytes": found.checkpoint_bytes,
+            "patch_share": found.ratio}
+
+
 def _thresholds(s) -> list[dict]:
     return [entry("sparsity-range", s.sparsity_range), entry("alpha", s.alpha)]
 
@@ -69,7 +79,7 @@ def _given_checkpoint(case, diffs, s) -> ClaimResult:
                   "total": bitwise.total,
                   "tolerances": {f"{atol:g}": r.sparsity for atol, r in table.items()},
                   "by_kind": {k: v["sparsity"] for k, v in bitwise.by_kind().items()},
-                  "learning_gain": "not measured"},
+                  "patch": _patch(case, diffs), "learning_gain": "not measured"},
         statistics={"test": "exact count (one checkpoint, no sampling)", "n": 1,
                     "thresholds": _thresholds(s)},
         runs=[case.run_record()],
@@ -124,6 +134,7 @@ def _trained(algo, cases, diffs, s, factory, mechanism) -> ClaimResult:
                               for k in diffs.bitwise(cases[0]).by_kind()},
                   "eval_gain": {"value": gain["mean"], "ci": gain["ci"],
                                 "per_seed": gain["gains"]},
+                  "patch": [{"run": c.label, **_patch(c, diffs)} for c in cases],
                   "learned": learned, "lr": spec["lr"], "steps": spec["steps"],
                   "mechanism": why_dense.get("figures", "not needed (not denser than claimed)")},
         statistics={"test": "95% t interval of the mean over seeds (sparsity); one-sided "
