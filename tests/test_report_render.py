@@ -142,3 +142,9 @@ def test_report_command_names_a_bad_input_and_exits_2(tmp_path, capsys, content,
     err = capsys.readouterr().err
     assert expected in err and str(source) in err
 
+
+def test_report_command_refuses_an_unwritable_out(tmp_path, capsys):
+    source = tmp_path / "report.json"
+    source.write_text(json.dumps(synthetic_report(with_plots=False)))
+    assert main(["report", str(source), "--out", str(tmp_path)]) == 2
+    assert "--out" in capsys.readouterr().err
