@@ -79,3 +79,9 @@ def test_a_frontier_without_a_matched_gain_has_no_vertical_line():
     spec = every_plot_kind()["frontier"] | {"matched_gain": None}
     figure = plots.frontier(spec)
     assert "matched gain" not in figure.alt and "matched gain" not in figure.svg
+
+
+def test_a_map_cell_without_the_product_takes_rate_times_steps():
+    spec = every_plot_kind()["map"]
+    spec["cells"] = [{k: v for k, v in cell.items() if k != "lr_x_steps"} for cell in spec["cells"]]
+    assert plots.regime_map(spec).svg == plots.regime_map(every_plot_kind()["map"]).svg

@@ -88,6 +88,10 @@ def test_text_from_results_is_escaped(html):
 
 def test_no_python_repr_reaches_the_page(html):
     assert reprs_in(html) == []
+    document = synthetic_report(with_plots=False)
+    document["claims"][0]["reason"] = "variants ['kl0.05', 'kl0.2'] and {'a': 1}"
+    page = render_html(document)
+    assert reprs_in(page) == [] and "variants kl0.05, kl0.2 and a: 1" in page
     assert reprs_in(render_html(big_report(claim_count=3, cases=3))) == []
 
 

@@ -84,6 +84,13 @@ def frontier(spec: dict[str, Any]) -> Figure:
     )
 
 
+def _budget(cell: dict[str, Any]) -> float:
+    """A cell's learning rate x steps (computed when only the two factors are given)."""
+    if cell.get("lr_x_steps") is None and None not in (cell.get("lr"), cell.get("steps")):
+        return float(cell["lr"]) * float(cell["steps"])
+    return as_float(cell.get("lr_x_steps"))
+
+
 def regime_map(spec: dict[str, Any]) -> Figure:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=LARGE)
@@ -95,7 +102,7 @@ def regime_map(spec: dict[str, Any]) -> Figure:
     for (algo, dtype), members in groups.items():
         color = PALETTE[algos.index(algo) % len(PALETTE)]
         line, marker = _DTYPE_STYLE.get(dtype, (":", "^"))
-        xs = [as_float(c.get("lr_x_steps")) for c in members]
+        xs = [_budget(c) for c in members]
         ys = [as_float(c.get("sparsity")) for c in members]
         ax.scatter(xs, ys, color=color, marker=marker, s=24, alpha=0.75, zorder=3)
         means: dict[float, list[float]] = {}
@@ -110,7 +117,7 @@ def regime_map(spec: dict[str, Any]) -> Figure:
             marker=marker,
             label=f"{algo}, {dtype}",
         )
-    if cells and all(as_float(c.get("lr_x_steps")) > 0 for c in cells):
+    if cells and all(_budget(c) > 0 for c in cells):
         ax.set_xscale("log")
     x_label = spec.get("x_label", "learning rate x steps")
     y_label = spec.get("y_label", "sparsity")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.report.collect import group_skips
-from rlsparse_check.report.numbers import format_scalar, label
+from rlsparse_check.report.numbers import format_scalar, label, plain_text
 from rlsparse_check.report.regime import regime_view
 from rlsparse_check.report.runs import run_index
 from rlsparse_check.report.values import node
@@ -36,11 +36,12 @@ _LONG_WORD = re.compile(r"\S{29,}")
 
 
 def breakable(text: Any) -> Any:
-    """``text`` escaped, with any word longer than 28 characters (a path, a hash, a node id)
-    allowed to break anywhere, so that it wraps instead of widening the page."""
+    """``text`` escaped, with any Python literal in it written out (:func:`.plain_text`) and any
+    word longer than 28 characters (a path, a hash, a node id) allowed to break anywhere, so that
+    it wraps instead of widening the page."""
     from markupsafe import Markup, escape
 
-    escaped = str(escape(text))
+    escaped = str(escape(plain_text(text) if isinstance(text, str) else text))
     return Markup(_LONG_WORD.sub(lambda m: f'<span class="brk">{m.group()}</span>', escaped))
 
 
