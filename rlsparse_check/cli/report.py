@@ -12,9 +12,9 @@ import argparse
 import math
 from pathlib import Path
 
-__all__ = ["register", "run"]
+from rlsparse_check.report.baseline import DEFAULT_TOLERANCE
 
-DEFAULT_TOLERANCE = 0.05
+__all__ = ["register", "run"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

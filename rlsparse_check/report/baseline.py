@@ -20,7 +20,18 @@ from typing import Any
 from rlsparse_check.errors import OptionError
 from rlsparse_check.report.collect import SCHEMA, claim_order, format_number, key_figure
 
-__all__ = ["Drift", "Change", "load_baseline", "load_report", "changes", "compare"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "Drift",
+    "Change",
+    "load_baseline",
+    "load_report",
+    "changes",
+    "compare",
+]
+
+#: How far a key figure may move before it counts (--drift-tolerance, report --tolerance).
+DEFAULT_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
