@@ -1,44 +1,94 @@
-"""``rlsparse-check report REPORT_JSON [--out HTML]``: re-render the HTML page of a stored report.
+"""``rlsparse-check report REPORT_JSON [--compare OTHER_JSON] [--out HTML]``: re-render a report.
 
-Useful after editing a report by hand, upgrading the tool, or receiving report.json from CI.
+Without ``--compare``: writes the HTML page of a stored report.json (after editing it by hand,
+upgrading the tool, or receiving report.json from CI). With ``--compare``: prints which verdicts
+and key figures moved from REPORT_JSON (A, the earlier or reference run) to OTHER_JSON (B) and
+writes the side-by-side page; the same comparison as ``pytest claims/ --baseline A``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 from pathlib import Path
+
+from rlsparse_check.report.baseline import DEFAULT_TOLERANCE
 
 __all__ = ["register", "run"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("report", help="render report.html from a stored report.json",
-                            description=__doc__.splitlines()[0])
+    parser = sub.add_parser(
+        "report",
+        help="render report.html from a stored report.json, or compare two reports",
+        description=__doc__.splitlines()[0],
+    )
     parser.add_argument("report", type=Path, help="report.json written by a claims run")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="HTML file to write (default: report.html beside the JSON)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        metavar="OTHER_JSON",
+        help="a second report.json: show what moved from REPORT_JSON to it",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE,
+        help="with --compare: how far a key figure may move before it counts "
+        "(absolute within [-1, 1], relative beyond; default %(default)s, "
+        "as --drift-tolerance)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="HTML file to write (default: report.html, or compare.html with "
+        "--compare, beside REPORT_JSON)",
+    )
     parser.set_defaults(run=run)
+
+
+def _write(out: Path, text: str) -> None:
+    from rlsparse_check.errors import OptionError
+    from rlsparse_check.report.files import write_text_atomic
+
+    try:
+        write_text_atomic(out, text)
+    except OSError as error:
+        raise OptionError(
+            f"--out {out}: cannot write the page ({error.strerror or error}); "
+            "give a writable file path"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
     from rlsparse_check.errors import OptionError
-    from rlsparse_check.report.collect import SCHEMA
-    from rlsparse_check.report.files import write_text_atomic
-    from rlsparse_check.report.render import render_html
+    from rlsparse_check.report.baseline import load_report
 
-    try:
-        document = json.loads(args.report.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OptionError(f"{args.report}: no such file; give the report.json of a claims run "
-                          "(e.g. reports/latest/report.json)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise OptionError(f"{args.report}: not a readable JSON report ({error})") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA or not isinstance(
-            document.get("claims"), list):
-        raise OptionError(f"{args.report}: not a schema-{SCHEMA} rlsparse-check report "
-                          "(expected keys 'schema' and 'claims')")
-    out = args.out or args.report.with_name("report.html")
-    write_text_atomic(out, render_html(document))
-    print(out)
+    if not (math.isfinite(args.tolerance) and args.tolerance >= 0):
+        raise OptionError(
+            f"--tolerance {args.tolerance}: give a finite number >= 0 "
+            "(e.g. 0.05 = 5 percentage points for shares)"
+        )
+    document = load_report(args.report)
+    if args.compare is None:
+        from rlsparse_check.report.render import render_html
+
+        out = args.out or args.report.with_name("report.html")
+        _write(out, render_html(document))
+        print(out)
+        return 0
+    from rlsparse_check.report.baseline import changes
+    from rlsparse_check.report.compare import render_compare_html, terminal_table
+
+    other = load_report(args.compare, "--compare")
+    rows = changes(document["claims"], other["claims"], args.tolerance)
+    out = args.out or args.report.with_name("compare.html")
+    _write(
+        out,
+        render_compare_html(document, other, str(args.report), str(args.compare), args.tolerance),
+    )
+    print(terminal_table(str(args.report), str(args.compare), rows, args.tolerance))
+    print(f"page: {out}")
     return 0

@@ -1,10 +1,13 @@
-"""Compare a claims run with a stored baseline report.json (``--baseline``), for CI gating.
+"""Compare two claims runs: the ``--baseline`` drift check and ``rlsparse-check report --compare``.
 
-A claim drifts when its verdict changed, or when its key figure (``measured["key"]``, see
-collect.py) moved by more than the tolerance: absolute for figures within [-1, 1] (fractions such
-as sparsity: 0.05 = 5 percentage points), relative to the baseline value beyond that (ratios,
-ranks). A claim in the baseline that this run did not test is reported as a note, not a drift:
-the run may have been narrower on purpose.
+:func:`changes` is the one comparison both use: one :class:`Change` per claim in either run, with
+both verdicts and both key figures. A key figure (``measured["key"]``, see collect.py) moved when
+it changed by more than the tolerance: absolute for figures within [-1, 1] (fractions such as
+sparsity: 0.05 = 5 percentage points), relative to the earlier value beyond that (ratios, ranks).
+
+:func:`compare` reads those changes as drifts for CI gating: a changed verdict or a moved key
+figure drifts; a claim in the baseline that this run did not test is a note, not a drift (the run
+may have been narrower on purpose); a claim new in this run is not reported.
 """
 
 from __future__ import annotations
@@ -15,9 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.report.collect import SCHEMA, format_number, key_figure
+from rlsparse_check.report.collect import SCHEMA, claim_order, format_number, key_figure
 
-__all__ = ["Drift", "load_baseline", "compare"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "Drift",
+    "Change",
+    "load_baseline",
+    "load_report",
+    "changes",
+    "compare",
+]
+
+#: How far a key figure may move before it counts (--drift-tolerance, report --tolerance).
+DEFAULT_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -27,49 +41,145 @@ class Drift:
     is_failure: bool = True
 
 
-def load_baseline(path: Path) -> dict[str, Any]:
-    """Read a stored report.json; a missing or malformed file is an OptionError naming it."""
+@dataclass(frozen=True)
+class Change:
+    """One claim in two runs; ``before``/``after`` are None where a run did not test it."""
+
+    claim_id: str
+    title: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    tolerance: float
+
+    @property
+    def verdict_before(self) -> str | None:
+        return None if self.before is None else self.before.get("verdict")
+
+    @property
+    def verdict_after(self) -> str | None:
+        return None if self.after is None else self.after.get("verdict")
+
+    @property
+    def verdict_changed(self) -> bool:
+        both = self.before is not None and self.after is not None
+        return both and self.verdict_before != self.verdict_after
+
+    @property
+    def figure_before(self) -> tuple[str, float] | None:
+        return None if self.before is None else key_figure(self.before)
+
+    @property
+    def figure_after(self) -> tuple[str, float] | None:
+        return None if self.after is None else key_figure(self.after)
+
+    @property
+    def figure_name(self) -> str | None:
+        """The key figure's name when both runs have the same one."""
+        old, new = self.figure_before, self.figure_after
+        return old[0] if old and new and old[0] == new[0] else None
+
+    @property
+    def figure_moved(self) -> bool:
+        if self.figure_name is None:
+            return False
+        before, after = self.figure_before[1], self.figure_after[1]  # type: ignore[index]
+        return abs(after - before) > self.tolerance * max(1.0, abs(before))
+
+    @property
+    def changed(self) -> bool:
+        """Anything a reviewer should look at: verdict, figure, or a claim in one run only."""
+        return (
+            self.verdict_changed or self.figure_moved or self.before is None or self.after is None
+        )
+
+
+def load_report(path: Path, option: str = "") -> dict[str, Any]:
+    """Read a stored report.json; a missing or malformed file is an OptionError naming it
+    (and ``option``, the command-line option that gave it, when there is one)."""
+    name = f"{option} {path}" if option else str(path)
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise OptionError(f"--baseline {path}: no such file; give a report.json written by an "
-                          "earlier claims run (reports/latest/report.json)") from None
-    except (OSError, json.JSONDecodeError) as error:
-        raise OptionError(f"--baseline {path}: not a readable JSON report ({error})") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(
-            data.get("claims"), list):
-        raise OptionError(f"--baseline {path}: not a schema-{SCHEMA} rlsparse-check report "
-                          "(expected keys 'schema' and 'claims')")
+        raise OptionError(
+            f"{name}: no such file; give a report.json written by an "
+            "earlier claims run (reports/latest/report.json)"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise OptionError(f"{name}: not a readable JSON report ({error})") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != SCHEMA
+        or not isinstance(data.get("claims"), list)
+    ):
+        raise OptionError(
+            f"{name}: not a schema-{SCHEMA} rlsparse-check report "
+            "(expected keys 'schema' and 'claims')"
+        )
+    if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data["claims"]):
+        raise OptionError(f"{name}: a claim entry has no string 'id'; the report is damaged")
     return data
 
 
-def _moved(old: float, new: float, tolerance: float) -> bool:
-    scale = max(1.0, abs(old))
-    return abs(new - old) > tolerance * scale
+def load_baseline(path: Path) -> dict[str, Any]:
+    """Read the ``--baseline`` report.json (see :func:`load_report`)."""
+    return load_report(path, "--baseline")
 
 
-def compare(claims: list[dict[str, Any]], baseline: dict[str, Any],
-            tolerance: float) -> list[Drift]:
+def changes(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], tolerance: float
+) -> list[Change]:
+    """One :class:`Change` per claim id in either list, in claim order."""
+    old = {c.get("id", "?"): c for c in before}
+    new = {c.get("id", "?"): c for c in after}
+    found = []
+    for claim_id in sorted(set(old) | set(new), key=claim_order):
+        entry = new.get(claim_id) or old[claim_id]
+        found.append(
+            Change(
+                claim_id,
+                str(entry.get("title", "")),
+                old.get(claim_id),
+                new.get(claim_id),
+                tolerance,
+            )
+        )
+    return found
+
+
+def compare(
+    claims: list[dict[str, Any]], baseline: dict[str, Any], tolerance: float
+) -> list[Drift]:
     """Drifts of ``claims`` (this run) from ``baseline`` (a loaded report), sorted by claim."""
-    current = {c["id"]: c for c in claims}
     drifts: list[Drift] = []
-    for old in baseline["claims"]:
-        claim_id = old.get("id", "?")
-        new = current.get(claim_id)
-        if new is None:
-            drifts.append(Drift(claim_id, f"{claim_id}: in the baseline but not tested in this "
-                                          "run", is_failure=False))
+    for change in changes(baseline["claims"], claims, tolerance):
+        claim_id = change.claim_id
+        if change.before is None:
             continue
-        if new["verdict"] != old.get("verdict"):
-            drifts.append(Drift(claim_id, f"{claim_id}: verdict changed from "
-                                          f"{old.get('verdict')} to {new['verdict']}"))
-        old_figure, new_figure = key_figure(old), key_figure(new)
-        if old_figure and new_figure and old_figure[0] == new_figure[0]:
-            name, before = old_figure
-            after = new_figure[1]
-            if _moved(before, after, tolerance):
-                drifts.append(Drift(claim_id, f"{claim_id}: {name} moved from "
-                                              f"{format_number(before)} to "
-                                              f"{format_number(after)} (tolerance "
-                                              f"{format_number(tolerance)})"))
+        if change.after is None:
+            drifts.append(
+                Drift(
+                    claim_id,
+                    f"{claim_id}: in the baseline but not tested in this run",
+                    is_failure=False,
+                )
+            )
+            continue
+        if change.verdict_before != change.verdict_after:
+            drifts.append(
+                Drift(
+                    claim_id,
+                    f"{claim_id}: verdict changed from "
+                    f"{change.verdict_before} to {change.verdict_after}",
+                )
+            )
+        if change.figure_moved:
+            drifts.append(
+                Drift(
+                    claim_id,
+                    f"{claim_id}: {change.figure_name} moved from "
+                    f"{format_number(change.figure_before[1])} to "
+                    f"{format_number(change.figure_after[1])} (tolerance "
+                    f"{format_number(tolerance)})",
+                )
+            )
     return drifts

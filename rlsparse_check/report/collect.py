@@ -20,8 +20,9 @@ report.json, schema 1::
      "settings": {...options...},
      "summary": {"reproduced": n, "not_reproduced": n, "inconclusive": n, "skipped": n,
                  "errors": n},
-     "claims": [{"id", "title", "verdict", "reason", "decisive_case", "paper", "measured",
-                 "statistics", "runs", "cases": [ClaimResult.to_json(), ...]}],
+     "claims": [{"id", "title", "verdict", "headline", "reason", "decisive_case", "paper",
+                 "measured", "statistics", "runs", "cases": [ClaimResult.to_json(), ...]}],
+     "regime": {...optional, see regime.py...},
      "skipped": [{"id", "nodeid", "reason"}], "errors": [{"id", "nodeid", "message"}],
      "provenance": {...see provenance.py...}}
 """
@@ -35,11 +36,22 @@ from typing import Any
 from rlsparse_check import __version__
 from rlsparse_check.results import ClaimResult, Verdict, worst
 
-__all__ = ["SCHEMA", "aggregate", "key_figure",
-           "build_report", "group_skips", "format_number", "summary_line"]
+__all__ = [
+    "SCHEMA",
+    "aggregate",
+    "claim_order",
+    "key_figure",
+    "build_report",
+    "group_skips",
+    "format_number",
+    "summary_line",
+]
 
 SCHEMA = 1
-def _claim_order(claim_id: str) -> tuple[int, str]:
+
+
+def claim_order(claim_id: str) -> tuple[int, str]:
+    """Sort key of a claim id: by its number (C2 before C10), then by the id."""
     digits = re.sub(r"\D", "", claim_id)
     return (int(digits) if digits else 10**6, claim_id)
 
@@ -58,22 +70,25 @@ def aggregate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         case = ClaimResult.from_json(dict(data)).to_json()  # validates and normalises
         by_id.setdefault(case["id"], []).append(case)
     claims = []
-    for claim_id in sorted(by_id, key=_claim_order):
+    for claim_id in sorted(by_id, key=claim_order):
         cases = sorted(by_id[claim_id], key=lambda c: (c["case"], json.dumps(c, sort_keys=True)))
         verdict = worst([Verdict(c["verdict"]) for c in cases])
         decisive = next(c for c in cases if c["verdict"] == verdict.value)
-        claims.append({
-            "id": claim_id,
-            "title": decisive["title"],
-            "verdict": verdict.value,
-            "reason": decisive["reason"],
-            "decisive_case": decisive["case"],
-            "paper": decisive["paper"],
-            "measured": decisive["measured"],
-            "statistics": decisive["statistics"],
-            "runs": _dedupe([run for c in cases for run in c["runs"]]),
-            "cases": cases,
-        })
+        claims.append(
+            {
+                "id": claim_id,
+                "title": decisive["title"],
+                "verdict": verdict.value,
+                "headline": decisive.get("headline", ""),
+                "reason": decisive["reason"],
+                "decisive_case": decisive["case"],
+                "paper": decisive["paper"],
+                "measured": decisive["measured"],
+                "statistics": decisive["statistics"],
+                "runs": _dedupe([run for c in cases for run in c["runs"]]),
+                "cases": cases,
+            }
+        )
     return claims
 
 
@@ -91,14 +106,20 @@ def key_figure(entry: dict[str, Any]) -> tuple[str, float] | None:
     return None
 
 
-def build_report(*, claims: list[dict[str, Any]], skipped: list[dict[str, Any]],
-                 errors: list[dict[str, Any]], settings: dict[str, Any],
-                 provenance: dict[str, Any]) -> dict[str, Any]:
-    """Assemble the report.json document."""
+def build_report(
+    *,
+    claims: list[dict[str, Any]],
+    skipped: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+    settings: dict[str, Any],
+    provenance: dict[str, Any],
+    regime: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the report.json document (``regime``: the optional regime section)."""
     summary = {v.value: sum(c["verdict"] == v.value for c in claims) for v in Verdict}
     summary["skipped"] = len(skipped)
     summary["errors"] = len(errors)
-    order = lambda e: (_claim_order(e.get("id") or "?"), e["nodeid"])  # noqa: E731
+    order = lambda e: (claim_order(e.get("id") or "?"), e["nodeid"])  # noqa: E731
     return {
         "schema": SCHEMA,
         "tool": {"name": "rlsparse-check", "version": __version__},
@@ -109,13 +130,13 @@ def build_report(*, claims: list[dict[str, Any]], skipped: list[dict[str, Any]],
         "skipped": sorted(skipped, key=order),
         "errors": sorted(errors, key=order),
         "provenance": provenance,
-    }
+    } | ({"regime": regime} if regime else {})
 
 
 def group_skips(skipped: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """``{(claim id, reason): number of tests}`` in claim order: one line per claim and reason."""
     groups: dict[tuple[str, str], int] = {}
-    for entry in sorted(skipped, key=lambda e: (_claim_order(e.get("id") or "?"), e["nodeid"])):
+    for entry in sorted(skipped, key=lambda e: (claim_order(e.get("id") or "?"), e["nodeid"])):
         key = (entry.get("id") or "?", entry["reason"])
         groups[key] = groups.get(key, 0) + 1
     return groups

@@ -13,8 +13,9 @@ from rlsparse_check.masks import KINDS, kind_of, layer_of
 __all__ = ["layer_kind_heatmap", "tolerance_series"]
 
 
-def layer_kind_heatmap(counts: Mapping[str, tuple[int, int]], title: str | None = None
-                       ) -> dict[str, Any]:
+def layer_kind_heatmap(
+    counts: Mapping[str, tuple[int, int]], title: str | None = None
+) -> dict[str, Any]:
     """``plots["heatmap"]`` from ``{tensor name: (numel, changed)}``: sparsity per block (rows)
     and module kind (columns); tensors outside numbered blocks are left out (see C8 for them)."""
     cells: dict[tuple[int, str], list[int]] = {}
@@ -27,25 +28,41 @@ def layer_kind_heatmap(counts: Mapping[str, tuple[int, int]], title: str | None 
         cell[1] += int(changed)
     layers = sorted({layer for layer, _ in cells})
     kinds = [k for k in KINDS if any(kind == k for _, kind in cells)]
-    grid = [[(1.0 - cells[(layer, kind)][1] / cells[(layer, kind)][0])
-             if (layer, kind) in cells and cells[(layer, kind)][0] else None for kind in kinds]
-            for layer in layers]
+    grid = [
+        [
+            (1.0 - cells[(layer, kind)][1] / cells[(layer, kind)][0])
+            if (layer, kind) in cells and cells[(layer, kind)][0]
+            else None
+            for kind in kinds
+        ]
+        for layer in layers
+    ]
     data: dict[str, Any] = {"layers": layers, "kinds": kinds, "sparsity": grid}
     if title:
         data["title"] = title
     return data
 
 
-def tolerance_series(table: Mapping[str, Mapping[float, float]],
-                     reference: tuple[float, float] | None = None) -> dict[str, Any]:
+def tolerance_series(
+    table: Mapping[str, Mapping[float, float]], reference: tuple[float, float] | None = None
+) -> dict[str, Any]:
     """``plots["series"]`` entry: sparsity per comparison tolerance, one line per checkpoint.
 
     ``table``: ``{line label: {atol: sparsity}}``; ``reference``: the claimed range as a band.
     """
-    lines = {label: {"x": [("bitwise" if atol == 0 else f"{atol:g}") for atol in row],
-                     "y": list(row.values())} for label, row in table.items()}
-    spec: dict[str, Any] = {"x_label": "tolerance |a - b| <= atol", "y_label": "sparsity",
-                            "x_scale": "category", "lines": lines}
+    lines = {
+        label: {
+            "x": [("bitwise" if atol == 0 else f"{atol:g}") for atol in row],
+            "y": list(row.values()),
+        }
+        for label, row in table.items()
+    }
+    spec: dict[str, Any] = {
+        "x_label": "tolerance |a - b| <= atol",
+        "y_label": "sparsity",
+        "x_scale": "category",
+        "lines": lines,
+    }
     if reference:
         spec["reference"] = {"label": "claimed range", "y": list(reference)}
     return {"Sparsity by comparison tolerance": spec}

@@ -1,10 +1,31 @@
-"""Plots of the HTML report: matplotlib (Agg) figures returned as inline SVG text.
+"""Plots of the HTML report, drawn from the plain data claim tests put in ``ClaimResult.plots``.
 
-Imported only when a report is rendered. Each function takes the plain data a claim test put in
-``ClaimResult.plots`` under one key, and returns an ``<svg>`` element (no XML prolog, no DOCTYPE,
-no external references), deterministic for the same data.
+Imported only when a report is rendered. Each function takes the data of one plot kind and
+returns a :class:`~rlsparse_check.report.plotstyle.Figure` (caption, alt text, inline SVG),
+deterministic for the same data, in the shared style of :mod:`.plotstyle`. Axes whose label
+names a share (sparsity, overlap, ...) are ticked in percent.
 
-``ClaimResult.plots`` conventions (every key optional; several may be present):
+``ClaimResult.plots`` conventions (every key optional; several may be present). The first three
+kinds lead their claim's section, drawn large:
+
+``"frontier"`` -- sparsity against eval gain, one curve per algorithm, seeds as points::
+
+    {"x_label": "eval gain", "y_label": "sparsity", "matched_gain": 0.07 | None,
+     "series": {"RL": {"points": [{"x": 0.06, "y": 0.82, "seed": 0}, ...],
+                       "curve": {"x": [...], "y": [...]}}, "SFT": {...}}}
+
+``"map"`` -- sparsity over learning rate x steps, one line per algorithm x storage dtype::
+
+    {"x_label": "learning rate x steps", "y_label": "sparsity",
+     "cells": [{"algo": "grpo", "dtype": "bf16", "lr": 1e-6, "steps": 300,
+                "lr_x_steps": 3e-4, "sparsity": 0.33}, ...]}
+
+``"overlap"`` -- observed one-sided overlap of mask pairs beside both chance levels; optional
+``excess`` (share of the largest possible excess over chance reached) and ``attainable`` (the
+largest overlap the two densities allow)::
+
+    [{"pair": "seed0 vs seed1", "observed": 0.61, "chance_independent": 0.36,
+      "chance_stratified": 0.45, "excess": 0.2, "attainable": 0.98}, ...]
 
 ``"heatmap"`` -- per-layer sparsity as a layer x module-kind grid::
 
@@ -12,13 +33,7 @@ no external references), deterministic for the same data.
      "sparsity": [[s_layer0_kind0, s_layer0_kind1, ...], ...],   # None where a kind is absent
      "title": "optional"}
 
-``"overlap"`` -- observed overlap of mask pairs vs both chance levels::
-
-    [{"pair": "seed0 vs seed1", "observed": 0.61, "chance_independent": 0.36,
-      "chance_stratified": 0.45}, ...]
-
-``"series"`` -- line plots keyed by plot title (sparsity vs KL/clipping, sparsity vs learning rate
-and precision, recovery curves, sparsity per tolerance, ...)::
+``"series"`` -- line plots keyed by plot title::
 
     {"Sparsity vs learning rate": {
         "x_label": "learning rate", "y_label": "sparsity",
@@ -32,134 +47,134 @@ and precision, recovery curves, sparsity per tolerance, ...)::
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
 
-__all__ = ["heatmap_svg", "overlap_svg", "series_svg", "plots_for"]
+from rlsparse_check.report.lead_plots import frontier, overlap, regime_map
+from rlsparse_check.report.numbers import format_scalar, is_share
+from rlsparse_check.report.plotstyle import (
+    SMALL,
+    Figure,
+    as_float,
+    name_list,
+    percent_axis,
+    pyplot,
+    to_svg,
+)
 
-_PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    matplotlib.rcParams["svg.hashsalt"] = "rlsparse-check"
-    matplotlib.rcParams["svg.fonttype"] = "path"
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _svg(fig: Any) -> str:
-    plt = _pyplot()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    return _PROLOG.sub("", buffer.getvalue(), count=1).strip()
+LEAD_KINDS = ("frontier", "map", "overlap")
 
 
-def heatmap_svg(data: dict[str, Any]) -> str:
+def heatmap(data: dict[str, Any]) -> Figure:
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     layers = [str(v) for v in data["layers"]]
     kinds = [str(v) for v in data["kinds"]]
-    grid = np.array([[np.nan if v is None else float(v) for v in row] for row in
-                     data["sparsity"]], dtype=float).reshape(len(layers), len(kinds))
-    fig, ax = plt.subplots(figsize=(1.4 + 1.1 * len(kinds), 0.8 + 0.32 * len(layers)))
+    grid = np.array(
+        [[np.nan if v is None else float(v) for v in row] for row in data["sparsity"]], dtype=float
+    ).reshape(len(layers), len(kinds))
+    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(kinds), 1.0 + 0.32 * len(layers)))
     image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(kinds)), kinds)
     ax.set_yticks(range(len(layers)), layers)
+    ax.grid(False)
     ax.set_xlabel("module kind")
     ax.set_ylabel("layer")
     for i in range(len(layers)):
         for j in range(len(kinds)):
             if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if grid[i, j] < 0.6 else "black")
-    fig.colorbar(image, ax=ax, label="sparsity (fraction unchanged)")
-    ax.set_title(data.get("title", "Update sparsity per layer and module kind"), fontsize=9)
-    return _svg(fig)
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if grid[i, j] < 0.6 else "black",
+                )
+    bar = fig.colorbar(image, ax=ax, label="sparsity (unchanged)")
+    percent_axis(bar.ax.yaxis)
+    title = data.get("title", "Update sparsity per layer and module kind")
+    ax.set_title(title)
+    finite = grid[np.isfinite(grid)]
+    alt = (
+        f"Heatmap: {title}, {len(layers)} layers by {len(kinds)} module kinds ({', '.join(kinds)})"
+    )
+    if finite.size:
+        alt += (
+            f"; sparsity from {format_scalar(float(finite.min()), 'sparsity')} to "
+            f"{format_scalar(float(finite.max()), 'sparsity')}"
+        )
+    return Figure("Per-layer sparsity by module kind", alt + ".", to_svg(fig, alt + "."))
 
 
-def overlap_svg(pairs: list[dict[str, Any]]) -> str:
-    import numpy as np
-
-    plt = _pyplot()
-    labels = [str(p["pair"]) for p in pairs]
-    x = np.arange(len(pairs))
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(pairs) + 1.5), 3.2))
-    width = 0.27
-    bars = [("observed", "observed", "#2b6cb0"),
-            ("chance_stratified", "chance (magnitude-stratified)", "#dd6b20"),
-            ("chance_independent", "chance (independent)", "#a0aec0")]
-    for k, (key, label, color) in enumerate(bars):
-        values = [float(p.get(key) or 0.0) for p in pairs]
-        ax.bar(x + (k - 1) * width, values, width, label=label, color=color)
-    tilt = len(pairs) > 2 or max(len(label) for label in labels) > 24
-    ax.set_xticks(x, labels, rotation=20 if tilt else 0, ha="right" if tilt else "center",
-                  fontsize=8)
-    ax.set_ylabel("one-sided overlap")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Mask overlap vs. chance", fontsize=9)
-    return _svg(fig)
-
-
-def series_svg(title: str, spec: dict[str, Any]) -> str:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+def series(title: str, spec: dict[str, Any]) -> Figure:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=SMALL)
     scale = spec.get("x_scale", "linear")
     categories: list[str] = []
-    for label, line in spec.get("lines", {}).items():
+    lines = spec.get("lines", {})
+    for name, line in lines.items():
         xs = list(line["x"])
         if scale == "category":
-            for value in xs:
-                if str(value) not in categories:
-                    categories.append(str(value))
+            categories += [str(v) for v in xs if str(v) not in categories]
             xs = [categories.index(str(v)) for v in xs]
-        ys = [float("nan") if v is None else float(v) for v in line["y"]]
-        ax.plot(xs, ys, marker="o", label=str(label))
+        ax.plot(xs, [as_float(v) for v in line["y"]], marker="o", label=str(name))
         if line.get("lo") is not None and line.get("hi") is not None:
-            ax.fill_between(xs, [float(v) for v in line["lo"]], [float(v) for v in line["hi"]],
-                            alpha=0.2)
+            ax.fill_between(
+                xs, [as_float(v) for v in line["lo"]], [as_float(v) for v in line["hi"]], alpha=0.2
+            )
     reference = spec.get("reference")
     if reference:
         ys = list(reference["y"])
+        name = reference.get("label", "reference")
         if len(ys) == 2:
-            ax.axhspan(ys[0], ys[1], color="#9ae6b4", alpha=0.35,
-                       label=reference.get("label", "reference"))
+            ax.axhspan(ys[0], ys[1], color="#9ae6b4", alpha=0.35, label=name)
         else:
-            ax.axhline(ys[0], color="#2f855a", ls="--", label=reference.get("label", "reference"))
+            ax.axhline(ys[0], color="#2f855a", ls="--", label=name)
     if scale == "log":
         ax.set_xscale("log")
-    elif scale == "linear" and all(isinstance(v, int) for line in spec.get("lines", {}).values()
-                                   for v in line["x"]):
+    elif scale == "linear" and all(
+        isinstance(v, int) for line in lines.values() for v in line["x"]
+    ):
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if spec.get("y_range"):
         ax.set_ylim(*spec["y_range"])
     if scale == "category":
-        ax.set_xticks(range(len(categories)), categories, fontsize=8)
-    ax.set_xlabel(spec.get("x_label", ""))
-    ax.set_ylabel(spec.get("y_label", ""))
-    ax.set_title(title, fontsize=9)
-    if spec.get("lines") or reference:
-        ax.legend(fontsize=7, frameon=False)
-    return _svg(fig)
+        ax.set_xticks(range(len(categories)), categories)
+    x_label, y_label = spec.get("x_label", ""), spec.get("y_label", "")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    if is_share(y_label):
+        percent_axis(ax.yaxis)
+    ax.set_title(title)
+    if len(lines) + bool(reference) > 4:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    elif lines or reference:
+        ax.legend()
+    alt = f"Line plot: {title}; {y_label or 'y'} against {x_label or 'x'}"
+    if lines:
+        alt += f", lines {name_list([str(n) for n in lines])}"
+    if reference:
+        alt += f", {reference.get('label', 'reference')} shown as a " + (
+            "band" if len(reference["y"]) == 2 else "line"
+        )
+    return Figure(title, alt + ".", to_svg(fig, alt + "."))
 
 
-def plots_for(plots: dict[str, Any]) -> list[tuple[str, str]]:
-    """All figures of one ClaimResult.plots dict as ``(caption, svg)`` pairs, in a fixed order."""
-    figures: list[tuple[str, str]] = []
-    if plots.get("heatmap"):
-        figures.append(("Per-layer sparsity by module kind", heatmap_svg(plots["heatmap"])))
+def plots_for(plots: dict[str, Any]) -> list[Figure]:
+    """All figures of one ClaimResult.plots dict, lead kinds first, in a fixed order."""
+    figures: list[Figure] = []
+    if plots.get("frontier"):
+        figures.append(frontier(plots["frontier"]))
+    if plots.get("map"):
+        figures.append(regime_map(plots["map"]))
     if plots.get("overlap"):
-        figures.append(("Observed overlap beside both chance levels", overlap_svg(
-            plots["overlap"])))
+        figures.append(overlap(plots["overlap"]))
+    if plots.get("heatmap"):
+        figures.append(heatmap(plots["heatmap"]))
     for title, spec in sorted((plots.get("series") or {}).items()):
-        figures.append((title, series_svg(title, spec)))
+        figures.append(series(title, spec))
     return figures

@@ -28,8 +28,17 @@ from typing import Any
 
 __all__ = ["PACKAGES", "versions", "git_state", "collect_hashes", "collect_seeds", "gather"]
 
-PACKAGES = ("rlsparse-check", "numpy", "scipy", "torch", "transformers", "trl", "safetensors",
-            "pytest", "pytest-xdist")
+PACKAGES = (
+    "rlsparse-check",
+    "numpy",
+    "scipy",
+    "torch",
+    "transformers",
+    "trl",
+    "safetensors",
+    "pytest",
+    "pytest-xdist",
+)
 
 
 def versions() -> dict[str, str | None]:
@@ -44,10 +53,17 @@ def versions() -> dict[str, str | None]:
 
 def git_state(directory: Path) -> dict[str, Any]:
     """Commit and dirtiness of the repository holding ``directory`` (nulls when not a repo)."""
+
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True,
-                                  timeout=10, check=False)
+            done = subprocess.run(
+                ["git", *args],
+                cwd=directory,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None
@@ -75,9 +91,16 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")
 
 
-def gather(*, invocation_dir: Path, args: list[str], settings: dict[str, Any],
-           runs: list[dict[str, Any]], started: float, finished: float,
-           claim_seconds: dict[str, float]) -> dict[str, Any]:
+def gather(
+    *,
+    invocation_dir: Path,
+    args: list[str],
+    settings: dict[str, Any],
+    runs: list[dict[str, Any]],
+    started: float,
+    finished: float,
+    claim_seconds: dict[str, float],
+) -> dict[str, Any]:
     """The provenance block of report.json."""
     return {
         "versions": versions(),
@@ -93,7 +116,8 @@ def gather(*, invocation_dir: Path, args: list[str], settings: dict[str, Any],
             "machine": platform.machine(),
             "python_implementation": platform.python_implementation(),
             "cpu_count": os.cpu_count(),
-            "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            "usable_cpus": len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
             else None,
         },
         "wall_times": {
