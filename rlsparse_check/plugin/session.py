@@ -107,9 +107,8 @@ class ReportSession:
             errors=self.errors,
             settings=settings,
             provenance=prov,
+            regime=self.regime,
         )
-        if self.regime is not None:
-            document["regime"] = self.regime
         if self.baseline is not None:
             from rlsparse_check.report.baseline import compare
 
