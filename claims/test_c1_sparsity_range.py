@@ -83,13 +83,13 @@ def _gain_tests(factory, s) -> dict[str, dict]:
 
 
 def _trained_algorithm(algo, cases, diffs, s, factory) -> ClaimResult:
-    from rlsparse_check.stats import bootstrap_ci
+    from rlsparse_check.stats import mean_ci
 
     lo, hi = s.sparsity_range
     tables = {c.label: diffs.tolerances(c, ATOLS) for c in cases}
     values = [tables[c.label][0.0].sparsity for c in cases]
     mean = float(pystats.fmean(values))
-    ci = bootstrap_ci(values, seed=0)
+    ci = mean_ci(values)
     gains = _gain_tests(factory, s)
     gain = gains[algo]
     p_adj = gain.get("p_adjusted")
