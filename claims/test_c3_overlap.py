@@ -50,7 +50,7 @@ def _pair_decision(row: dict, alpha: float, min_ratio: float):
 def test_update_masks_overlap_above_the_stratified_null(
         checkpoint_group, checkpoint_diffs, rlsparse_settings, record_claim):
     from rlsparse_check.checkpoints import open_checkpoint
-    from rlsparse_check.pairs import overlap_masksets
+    from rlsparse_check.overlap import overlap_masksets
     from rlsparse_check.stats import adjust
 
     group, cases = checkpoint_group

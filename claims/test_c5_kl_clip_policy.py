@@ -32,7 +32,7 @@ _OVERLAPS: dict[tuple, list] = {}
 def _overlaps(variant_runs, diffs, correction: str) -> list[dict]:
     """Every (usual seed s, variant seed s) pair, p-values corrected across all of them."""
     from rlsparse_check.checkpoints import open_checkpoint
-    from rlsparse_check.pairs import overlap_masksets
+    from rlsparse_check.overlap import overlap_masksets
     from rlsparse_check.stats import adjust
 
     usual = variant_runs["usual"]
