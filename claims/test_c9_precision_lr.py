@@ -117,7 +117,7 @@ def test_precision_and_learning_rate_explain_sparsity(part, requires_training, p
                  "p_opposite_direction": b["p_opposite"], "n": b["n"], **common}
         plots = {"series": lr_plot}
     else:
-        from fixtures.precision import half_ulp_agreement
+        from rlsparse_check.precision import half_ulp_agreement
 
         rows = []
         for b16, f32 in zip(precision_runs["bf16"], precision_runs["fp32"], strict=True):

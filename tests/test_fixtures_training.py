@@ -1,5 +1,5 @@
 """The pure parts of the training-mode fixtures: run labels, learning tests, random masks,
-the half-ULP rule, update distances and thread pinning (no training here)."""
+update distances and thread pinning (no training here)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import pytest
 
 from fixtures.experiments import lr_label, variant_fields, variant_labels
 from fixtures.learning import gain_over_seeds, mcnemar_greater, run_gain
-from fixtures.precision import half_ulp_agreement, half_ulp_bf16
 from fixtures.random_masks import random_like
 from fixtures.recovery import outside_mask_changes, update_distance
 from fixtures.training import case_label, primary_algo, replicate_labels
-from rlsparse_check.checkpoints import decode_bf16, encode_bf16, write_safetensors
+from rlsparse_check.checkpoints import write_safetensors
 from rlsparse_check.masks import MaskSet
 from rlsparse_check.report.options import Settings
 
@@ -38,7 +37,9 @@ def test_c5_varies_kl_to_zero_and_two_positive_values_clipping_and_policy():
     assert variant_labels(Settings()) == ["kl0.05", "kl0.2", "noclip", "offpolicy2"]
     rloo = variant_fields("rloo", 0.05)
     assert {k: v for k, v in rloo.items() if k.startswith("kl")} == {
-        "kl0": {"beta": 0.0}, "kl0.2": {"beta": 0.2}}
+        "kl0": {"beta": 0.0},
+        "kl0.2": {"beta": 0.2},
+    }
     assert variant_fields("dpo", 0.1) == {"noclip": {"max_grad_norm": None}}
 
 
@@ -52,10 +53,13 @@ def test_mcnemar_counts_discordant_problems_one_sided():
 
 
 def test_run_gain_reads_the_run_record():
-    evaluation = {"before": {"reward": 0.0, "n": 10, "rewards": [0.0] * 10},
-                  "after": {"reward": 1.0, "n": 10, "rewards": [1.0] * 10}, "gain": 1.0}
+    evaluation = {
+        "before": {"reward": 0.0, "n": 10, "rewards": [0.0] * 10},
+        "after": {"reward": 1.0, "n": 10, "rewards": [1.0] * 10},
+        "gain": 1.0,
+    }
     gain = run_gain(evaluation, alpha=0.05)
-    assert gain["significant"] and gain["p"] == pytest.approx(0.5 ** 10)
+    assert gain["significant"] and gain["p"] == pytest.approx(0.5**10)
     assert gain["solved_only_after"] == 10 and gain["gain"] == 1.0
 
 
@@ -75,37 +79,19 @@ def test_random_masks_keep_every_tensors_count_and_depend_on_the_seed():
     assert not np.array_equal(one.dense("a"), other.dense("a"))
 
 
-def test_half_ulp_of_bf16_known_values():
-    assert half_ulp_bf16(np.array([1.0]))[0] == 2.0 ** -8
-    assert half_ulp_bf16(np.array([-1.5]))[0] == 2.0 ** -8
-    assert half_ulp_bf16(np.array([0.02]))[0] == 2.0 ** -14
-    assert half_ulp_bf16(np.array([0.0]))[0] > 0
-
-
 def write(folder, tensors, dtype):
     folder.mkdir(parents=True, exist_ok=True)
     write_safetensors(folder / "model.safetensors", tensors, dtype=dtype)
     return folder
 
 
-def test_the_half_ulp_rule_predicts_which_bf16_entries_stay_unchanged(tmp_path):
-    base = decode_bf16(encode_bf16(np.linspace(0.5, 0.9, 64, dtype=np.float32)))
-    step = np.where(np.arange(64) % 2 == 0, 1e-4, 1e-2).astype(np.float32)  # ulp/2 ~ 2e-3
-    tuned = base + step
-    paths = [write(tmp_path / n, {"w": x}, d) for n, x, d in (
-        ("b32", base, "float32"), ("t32", tuned, "float32"), ("b16", base, "bfloat16"),
-        ("t16", tuned, "bfloat16"))]
-    result = half_ulp_agreement(*paths)
-    assert result["agreement"] == 1.0 and result["exact_rule_agreement"] == 1.0
-    assert result["bf16_sparsity"] == 0.5 and result["predicted_sparsity"] == 0.5
-
-
 def test_update_distance_of_an_identical_run_is_zero_and_of_half_the_update_is_a_half(tmp_path):
     base = np.zeros((4, 4), np.float32)
     full = np.ones((4, 4), np.float32)
     half = np.full((4, 4), 0.5, np.float32)
-    b, f, h = (write(tmp_path / n, {"w": x}, "float32") for n, x in (
-        ("b", base), ("f", full), ("h", half)))
+    b, f, h = (
+        write(tmp_path / n, {"w": x}, "float32") for n, x in (("b", base), ("f", full), ("h", half))
+    )
     same = update_distance(b, f, f)
     assert same["relative_l2"] == 0.0 and same["equal_bitwise"] == 1.0
     other = update_distance(b, f, h)
