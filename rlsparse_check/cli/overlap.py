@@ -17,16 +17,16 @@ global figures ``overlap_ab``, ``overlap_ba``, ``jaccard``, ``chance_ab``, ``cha
 ``ratio_stratified``, ``z_independent``, ``z_stratified``, ``expected_independent``,
 ``expected_stratified``, ``variance_independent``, ``variance_stratified``,
 ``log10_p_independent``, ``log10_p_stratified`` (finite where a p-value underflows to 0),
-``p_independent_method``, ``p_stratified_method`` (``exact``, ``saddlepoint`` or
-``edgeworth``), ``attainable`` (the largest intersection the per-tensor mask sizes allow: the
-sum over tensors of min(|A_t|, |B_t|)), ``excess_stratified`` and ``excess_independent``
-((both - expected) / (attainable - expected): 0 at chance, 1 at the attainable maximum; null
-when the attainable maximum equals the expectation), ``excess_stratified_sd`` (the null's
-standard deviation on that scale), counts (``numel``, ``count_a``, ``count_b``, ``both``,
-``union``, ``density_a``, ``density_b``), ``strata`` (number of magnitude bins used),
-``p_permutation``
-(null unless ``--permutations``), ``tensors`` ({name: the same figures per tensor}) and
-``layers`` ({block index or "none": the same per block}).
+``p_independent_method``, ``p_stratified_method`` (``exact``, ``saddlepoint``,
+``edgeworth`` or ``bound``), ``attainable`` (the largest intersection the per-tensor mask
+sizes allow: the sum over tensors of min(|A_t|, |B_t|)), ``excess_stratified`` and
+``excess_independent`` ((both - expected) / (attainable - expected): 0 at chance, 1 at the
+attainable maximum; null when the attainable maximum equals the expectation),
+``excess_stratified_sd`` (the null's standard deviation on that scale), counts (``numel``,
+``count_a``, ``count_b``, ``both``, ``union``, ``density_a``, ``density_b``), ``strata``
+(number of magnitude bins used), ``p_permutation`` (null unless ``--permutations``),
+``tensors`` ({name: the same figures per tensor}) and ``layers`` ({block index or "none": the
+same per block}).
 
 With exactly two tuned checkpoints there is one pair, and its keys are ALSO at the top level
 (``overlap_ab``, ``p_stratified``, ``tensors``, ...), so a single comparison reads flat. With more

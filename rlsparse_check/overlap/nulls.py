@@ -14,11 +14,10 @@ The global statistic is the sum of the intersections over all strata, tested one
 variance (sums of the per-stratum hypergeometric moments) and its p-value by the cheapest
 method that is exact, or accurate in the tail, for the strata at hand: one stratum and small
 supports exactly, many small expected counts by an exact FFT convolution (with a saddlepoint
-formula where the tail falls below the convolution's rounding noise), model-scale sums with a
-large variance by an Edgeworth expansion with the exact cumulants
-(:mod:`rlsparse_check.overlap.tails`). The
-normal approximation is never used where it errs on the anti-conservative side: with many strata
-and small expected counts the sum is right-skewed and a normal tail is too small.
+formula where the tail falls below the convolution's rounding), model-scale sums with a large
+variance by an Edgeworth expansion with the exact cumulants, tails beyond 1e-25 by Bernstein's
+bound (:mod:`rlsparse_check.overlap.tails`). The normal approximation is never used: with many
+strata and small expected counts the sum is right-skewed and a normal tail is too small.
 
 Magnitude bins (:func:`magnitude_key`, :func:`stratum_table`, :func:`stratify`): each entry
 gets a 16-bit code monotone in ``|w|`` (exact for bf16: its 15 magnitude bits; float32/64
@@ -76,8 +75,9 @@ CHUNK = 1 << 20
 class SumTest:
     """Observed total intersection against its null: mean, variance, z and one-sided p.
 
-    ``method`` says how the p-value was computed (``"exact"``, ``"saddlepoint"`` or
-    ``"edgeworth"``, see :mod:`rlsparse_check.overlap.tails`); ``exact`` is ``method == "exact"``.
+    ``method`` says how the p-value was computed (``"exact"``, ``"saddlepoint"``,
+    ``"edgeworth"`` or ``"bound"``, see :mod:`rlsparse_check.overlap.tails`); ``exact`` is
+    ``method == "exact"``.
     """
 
     observed: int
