@@ -31,11 +31,15 @@ import numpy as np
 import pytest
 
 from fixtures.planted import qwen2_0_5b_shapes, write_bit_flip_pair
-from rlsparse_check import nulls
 from rlsparse_check.checkpoints import open_checkpoint, write_safetensors
 from rlsparse_check.masks import MaskSet
-from rlsparse_check.overlap import overlap_arrays, tensor_overlap
-from rlsparse_check.pairs import overlap_checkpoints, overlap_masksets
+from rlsparse_check.overlap import (
+    nulls,
+    overlap_arrays,
+    overlap_checkpoints,
+    overlap_masksets,
+    tensor_overlap,
+)
 
 SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
 SLICE_ENTRIES = 500_000  # entries in the naive baseline's slice
@@ -44,7 +48,7 @@ GROUP = "overlap: Qwen2-0.5B-shaped bf16 pair"
 
 ENGINE = """
 import json, re, sys
-from rlsparse_check.pairs import overlap_checkpoints
+from rlsparse_check.overlap import overlap_checkpoints
 data = overlap_checkpoints(sys.argv[1], sys.argv[2:]).to_json()
 with open("/proc/self/status") as f:  # this process's own peak; ru_maxrss would include the
     peak = int(re.search(r"VmHWM:\\s+(\\d+)", f.read()).group(1)) * 1024  # parent's at fork
@@ -73,8 +77,9 @@ def model(tmp_path_factory):
                 bits = ckpt.raw(name)
                 dense[name] = rng.random(bits.shape, dtype=np.float32) < update_probability(bits)
                 flipped[name] = bits ^ dense[name].view(np.uint8).astype(np.uint16)
-            tuned.append(str(write_safetensors(folder / f"tuned{i}.safetensors", flipped,
-                                               dtype="bfloat16")))  # fmt: skip
+            tuned.append(
+                str(write_safetensors(folder / f"tuned{i}.safetensors", flipped, dtype="bfloat16"))
+            )
             masks.append(MaskSet.from_dense(dense))
             del dense, flipped
     yield str(base), tuned, masks
@@ -84,19 +89,27 @@ def model(tmp_path_factory):
 def _describe(benchmark, masks, data) -> None:
     benchmark.group = GROUP
     benchmark.extra_info.update(
-        scale=SCALE, entries=masks[0].total_numel(), tensors=len(masks[0]),
-        count_a=data["count_a"], count_b=data["count_b"], both=data["both"],
-        strata=data["strata"], p_independent=data["p_independent"],
-        p_stratified=data["p_stratified"], ratio_independent=data["ratio_independent"],
-        ratio_stratified=data["ratio_stratified"], z_stratified=data["z_stratified"],
-    )  # fmt: skip
+        scale=SCALE,
+        entries=masks[0].total_numel(),
+        tensors=len(masks[0]),
+        count_a=data["count_a"],
+        count_b=data["count_b"],
+        both=data["both"],
+        strata=data["strata"],
+        p_independent=data["p_independent"],
+        p_stratified=data["p_stratified"],
+        ratio_independent=data["ratio_independent"],
+        ratio_stratified=data["ratio_stratified"],
+        z_stratified=data["z_stratified"],
+    )
 
 
 def test_overlap_of_mask_sets(benchmark, model):
     base, _, masks = model
     with open_checkpoint(base) as ckpt:
-        results = benchmark.pedantic(overlap_masksets, args=(masks, ckpt),
-                                     kwargs={"labels": ["A", "B"]}, rounds=3)  # fmt: skip
+        results = benchmark.pedantic(
+            overlap_masksets, args=(masks, ckpt), kwargs={"labels": ["A", "B"]}, rounds=3
+        )
         data = results[0].to_json()
     _describe(benchmark, masks, data)
     entries = masks[0].total_numel()
@@ -109,8 +122,9 @@ def test_overlap_checkpoints_end_to_end(benchmark, model):
     result = benchmark.pedantic(overlap_checkpoints, args=(base, tuned), rounds=3)
     data = result.to_json()
     assert data["count_a"] == masks[0].total_count()
-    proc = subprocess.run([sys.executable, "-c", ENGINE, base, *tuned], capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", ENGINE, base, *tuned], capture_output=True, text=True, check=True
+    )
     answer = json.loads(proc.stdout)
     assert answer["p_stratified"] == pytest.approx(data["p_stratified"])
     _describe(benchmark, masks, data)
@@ -146,11 +160,14 @@ def test_naive_permutation_baseline(benchmark, model):
     full = masks[0].total_numel()
     benchmark.group = GROUP
     benchmark.extra_info.update(
-        slice_entries=total, slice_tensors=len(a), permutations=PERMUTATIONS,
-        p_permutation=p_perm, p_analytic=p_analytic, analytic_seconds_on_slice=analytic_time,
+        slice_entries=total,
+        slice_tensors=len(a),
+        permutations=PERMUTATIONS,
+        p_permutation=p_perm,
+        p_analytic=p_analytic,
+        analytic_seconds_on_slice=analytic_time,
         seconds_per_permutation_on_slice=per_permutation,
         extrapolated_seconds_999_permutations_full_model=per_permutation * 999 * full / total,
-    )  # fmt: skip
+    )
     # a permutation p-value from 49 draws is coarse: agree within its resolution
     assert abs(p_perm - p_analytic) < 0.3
-

@@ -14,16 +14,22 @@ import pytest
 from rlsparse_check.checkpoints import decode_bf16, encode_bf16, write_safetensors
 from rlsparse_check.cli import main
 from rlsparse_check.masks import MaskSet
-from rlsparse_check.overlap import overlap_arrays
-from rlsparse_check.pairs import overlap_checkpoints, pair_overlap
+from rlsparse_check.overlap import overlap_arrays, overlap_checkpoints, pair_overlap
 
 SHAPES = {
     "model.layers.0.mlp.up_proj.weight": (120, 100),
     "model.layers.1.self_attn.q_proj.weight": (100, 100),
     "model.norm.weight": (100,),
 }
-TOP_KEYS = ("overlap_ab", "overlap_ba", "jaccard", "chance_ab", "chance_ba", "p_independent",
-            "p_stratified")  # fmt: skip
+TOP_KEYS = (
+    "overlap_ab",
+    "overlap_ba",
+    "jaccard",
+    "chance_ab",
+    "chance_ba",
+    "p_independent",
+    "p_stratified",
+)
 
 
 def base_weights(seed: int = 0) -> dict[str, np.ndarray]:
@@ -119,7 +125,10 @@ def test_three_checkpoints_give_all_pairs_corrected_and_no_pair_at_the_top(tmp_p
     base, paths = write_set(tmp_path, w, [draw(w, s) for s in (1, 2, 3)])
     data = run_json(tmp_path, base, *paths, "--correction", "bh")
     assert [(p["a"], p["b"]) for p in data["pairs"]] == [
-        (paths[0], paths[1]), (paths[0], paths[2]), (paths[1], paths[2])]  # fmt: skip
+        (paths[0], paths[1]),
+        (paths[0], paths[2]),
+        (paths[1], paths[2]),
+    ]
     assert "overlap_ab" not in data and data["correction"] == "bh"
     for p in data["pairs"]:
         assert p["p_stratified_adjusted"] >= p["p_stratified"] and p["correction"] == "bh"
@@ -202,7 +211,7 @@ def test_a_negative_tolerance_and_a_single_checkpoint_exit_2(tmp_path, capsys):
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
 def test_large_tensors_streamed_in_chunks_give_the_array_result(tmp_path, monkeypatch, dtype):
-    from rlsparse_check import nulls
+    from rlsparse_check.overlap import nulls
 
     monkeypatch.setattr(nulls, "CHUNK", 4096)  # many chunks, the last one partial
     rng = np.random.default_rng(20)
@@ -214,3 +223,27 @@ def test_large_tensors_streamed_in_chunks_give_the_array_result(tmp_path, monkey
     expected = overlap_arrays(a, b, stored).to_json()
     for key in ("both", "count_a", "strata", "expected_stratified", "p_stratified"):
         assert data[key] == pytest.approx(expected[key]), key
+
+
+def test_json_and_table_carry_the_attainable_maximum_and_the_excess_in_either_order(
+    tmp_path, capsys
+):
+    w = base_weights()
+    a = draw(w, 1)
+    rng = np.random.default_rng(3)
+    b = {n: m & (rng.random(m.shape) < 0.5) for n, m in a.items()}  # B inside A
+    base, paths = write_set(tmp_path, w, [a, b])
+    forward = run_json(tmp_path, base, *paths)
+    backward = run_json(tmp_path, base, *paths[::-1])
+    for data in (forward, backward):
+        assert (
+            data["attainable"] == data["both"] == data["count_b" if data is forward else "count_a"]
+        )
+        assert data["excess_stratified"] == pytest.approx(1.0)
+        assert data["excess_stratified_sd"] > 0
+        assert data["p_stratified_method"] in ("exact", "saddlepoint", "edgeworth", "bound")
+        for row in [*data["tensors"].values(), *data["layers"].values()]:
+            assert {"attainable", "excess_stratified", "excess_independent"} <= set(row)
+    for key in ("attainable", "excess_stratified", "excess_independent", "p_stratified"):
+        assert forward[key] == backward[key], key
+    assert "excess" in capsys.readouterr().out

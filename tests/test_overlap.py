@@ -18,10 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from rlsparse_check import nulls
 from rlsparse_check.checkpoints import encode_bf16
 from rlsparse_check.errors import StatsInputError
-from rlsparse_check.overlap import overlap_arrays, tensor_overlap
+from rlsparse_check.overlap import nulls, overlap_arrays, tensor_overlap
 
 ALPHA = 0.05
 SHAPE = (100, 120)
@@ -134,19 +133,10 @@ def test_magnitude_codes_are_monotone_and_agree_between_bits_and_values():
     bits = encode_bf16(np.concatenate([-w, w]))
     from_bits = nulls.magnitude_key_of_bits(bits, "bfloat16").astype(int)
     from_values = nulls.magnitude_key(np.concatenate([-w, w])).astype(int)
-    assert np.array_equal(np.argsort(from_bits[:1000], kind="stable"),
-                          np.argsort(from_values[:1000], kind="stable"))  # fmt: skip
+    assert np.array_equal(
+        np.argsort(from_bits[:1000], kind="stable"), np.argsort(from_values[:1000], kind="stable")
+    )
     assert np.array_equal(from_bits[:1000], from_bits[1000:])  # sign ignored
-
-
-def test_exact_and_normal_paths_agree_where_both_apply(monkeypatch):
-    a, b, w = masks(3, shape=(30, 30))
-    exact = overlap_arrays(a, b, w, bins=3)
-    exact.summary()  # computed now, before the exact path is switched off
-    monkeypatch.setattr(nulls, "EXACT_MAX_SUPPORT", 0)
-    normal = overlap_arrays(a, b, w, bins=3)
-    assert exact.summary()["p_stratified_exact"] and not normal.summary()["p_stratified_exact"]
-    assert normal.p_stratified == pytest.approx(exact.p_stratified, abs=0.02)
 
 
 def test_analytic_stratified_p_agrees_with_the_permutation_check():
@@ -206,20 +196,140 @@ def test_figures_are_bounded_and_symmetric_under_swapping_the_masks(n, seed, da,
     rng = np.random.default_rng(seed)
     a, b, w = rng.random(n) < da, rng.random(n) < db, rng.normal(size=n)
     ab, ba = overlap_arrays(a, b, w).to_json(), overlap_arrays(b, a, w).to_json()
-    for key in ("overlap_ab", "overlap_ba", "jaccard", "chance_ab", "p_independent",
-                "p_stratified"):  # fmt: skip
+    for key in (
+        "overlap_ab",
+        "overlap_ba",
+        "jaccard",
+        "chance_ab",
+        "p_independent",
+        "p_stratified",
+    ):
         assert 0.0 <= ab[key] <= 1.0 + 1e-12
     assert ab["jaccard"] <= min(ab["overlap_ab"], ab["overlap_ba"]) + 1e-12
     assert ab["overlap_ab"] == ba["overlap_ba"] and ab["chance_ab"] == pytest.approx(
-        ba["chance_ba"])
+        ba["chance_ba"]
+    )
     assert ab["p_independent"] == pytest.approx(ba["p_independent"])
     assert ab["expected_stratified"] == pytest.approx(ba["expected_stratified"])
 
 
+#: Every figure a decision reads: identical, to the last bit, with the two masks swapped.
+SYMMETRIC = (
+    "numel",
+    "both",
+    "union",
+    "attainable",
+    "jaccard",
+    "expected_independent",
+    "expected_stratified",
+    "variance_independent",
+    "variance_stratified",
+    "ratio_independent",
+    "ratio_stratified",
+    "z_independent",
+    "z_stratified",
+    "p_independent",
+    "p_stratified",
+    "log10_p_independent",
+    "log10_p_stratified",
+    "excess_independent",
+    "excess_stratified",
+    "excess_stratified_sd",
+    "strata",
+)
+
+
+def several_tensors(seed: int, da: float, db: float, shared: float = 0.0):
+    rng = np.random.default_rng(seed)
+    shapes = {
+        "model.layers.0.mlp.up_proj.weight": (30, 40),
+        "model.layers.1.q.weight": (50, 20),
+        "model.norm.weight": (40,),
+    }
+    w = {k: rng.normal(0, 0.05, v).astype(np.float32) for k, v in shapes.items()}
+    a = {k: rng.random(v) < da * rng.uniform(0.2, 1.8) for k, v in shapes.items()}
+    b = {k: rng.random(v) < db * rng.uniform(0.2, 1.8) for k, v in shapes.items()}
+    for k in shapes:
+        common = rng.random(shapes[k]) < shared
+        a[k], b[k] = a[k] | common, b[k] | common
+    return a, b, w
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0, 0.6), st.floats(0, 0.6), st.floats(0, 0.3))
+def test_every_decision_figure_is_identical_with_the_masks_swapped(seed, da, db, shared):
+    a, b, w = several_tensors(seed, da, db, shared)
+    ab, ba = overlap_arrays(a, b, w).to_json(), overlap_arrays(b, a, w).to_json()
+    for rows_ab, rows_ba in [
+        ([ab], [ba]),
+        (ab["tensors"].values(), ba["tensors"].values()),
+        (ab["layers"].values(), ba["layers"].values()),
+    ]:
+        for x, y in zip(rows_ab, rows_ba, strict=True):
+            for key in SYMMETRIC:
+                assert x[key] == y[key], key
+            assert (x["count_a"], x["overlap_ab"]) == (y["count_b"], y["overlap_ba"])
+
+
+def test_a_mask_inside_the_other_reaches_the_attainable_maximum_in_either_order():
+    a, b, w = several_tensors(1, 0.5, 0.0)
+    rng = np.random.default_rng(2)
+    b = {k: m & (rng.random(m.shape) < 0.5) for k, m in a.items()}  # B inside A, per tensor
+    for first, second in ((a, b), (b, a)):
+        r = overlap_arrays(first, second, w).to_json()
+        assert r["attainable"] == r["both"] == sum(int(m.sum()) for m in b.values())
+        assert r["excess_stratified"] == pytest.approx(1.0)
+        assert r["excess_independent"] == pytest.approx(1.0)
+        assert r["expected_stratified"] < r["attainable"]
+        for row in r["tensors"].values():
+            assert row["attainable"] == row["both"]
+
+
+def test_identical_masks_have_excess_one_and_full_masks_an_undefined_excess():
+    a, _, w = several_tensors(3, 0.3, 0.0)
+    r = overlap_arrays(a, a, w)
+    assert r.excess_stratified == pytest.approx(1.0) and r.excess_independent == pytest.approx(1.0)
+    full = overlap_arrays(np.ones(20, bool), np.ones(20, bool), np.arange(20.0))
+    assert full.excess_stratified is None and full.excess_stratified_sd is None
+    assert full.excess_independent is None and full.attainable == 20
+
+
+def test_independent_masks_have_an_excess_near_zero_within_its_null_noise():
+    excesses = []
+    for seed in range(40):
+        a, b, w = several_tensors(100 + seed, 0.3, 0.2)
+        r = overlap_arrays(a, b, w)
+        assert abs(r.excess_stratified) < 4 * r.excess_stratified_sd
+        excesses.append(r.excess_stratified / r.excess_stratified_sd)
+    assert abs(np.mean(excesses)) < 0.5 and 0.6 < np.std(excesses) < 1.4
+
+
+def test_the_papers_sixty_percent_against_thirty_six_percent_chance_is_an_excess_of_0_375():
+    a = np.zeros(2500, bool)
+    b = np.zeros(2500, bool)
+    a[:900] = True  # |A| = |B| = 900 of 2500: chance overlap 0.36
+    b[360:1260] = True  # 540 shared: overlap 0.60
+    r = overlap_arrays(a, b)
+    assert (r.overlap_ab, r.chance_ab) == pytest.approx((0.60, 0.36))
+    assert r.excess_independent == pytest.approx((0.60 - 0.36) / (1 - 0.36)) == 0.375
+
+
+def test_the_attainable_maximum_sums_the_smaller_mask_of_each_tensor():
+    a = {"x": np.array([1, 1, 1, 0], bool), "y": np.array([1, 0, 0, 0], bool)}
+    b = {"x": np.array([1, 0, 0, 0], bool), "y": np.array([1, 1, 1, 0], bool)}
+    r = overlap_arrays(a, b).to_json()
+    assert r["attainable"] == 2  # min(3, 1) + min(1, 3), not min(4, 4)
+    assert [t["attainable"] for t in r["tensors"].values()] == [1, 1]
+
+
 def test_layer_rows_add_up_to_the_global_counts():
     rng = np.random.default_rng(2)
-    names = ["model.layers.0.mlp.up_proj.weight", "model.layers.1.mlp.up_proj.weight",
-             "model.layers.1.self_attn.q_proj.weight", "model.norm.weight"]  # fmt: skip
+    names = [
+        "model.layers.0.mlp.up_proj.weight",
+        "model.layers.1.mlp.up_proj.weight",
+        "model.layers.1.self_attn.q_proj.weight",
+        "model.norm.weight",
+    ]
     a = {n: rng.random(50) < 0.3 for n in names}
     b = {n: rng.random(50) < 0.3 for n in names}
     data = overlap_arrays(a, b, {n: rng.normal(size=50) for n in names}).to_json()
@@ -236,8 +346,10 @@ SIMS = 300
 
 def rates(**kwargs) -> tuple[float, float]:
     results = [overlap_arrays(*masks(s, **kwargs)) for s in range(SIMS)]
-    return (float(np.mean([r.p_independent < ALPHA for r in results])),
-            float(np.mean([r.p_stratified < ALPHA for r in results])))  # fmt: skip
+    return (
+        float(np.mean([r.p_independent < ALPHA for r in results])),
+        float(np.mean([r.p_stratified < ALPHA for r in results])),
+    )
 
 
 def test_independent_uniform_masks_are_not_called_significant(record_property):
@@ -268,8 +380,9 @@ def test_a_stepwise_magnitude_dependence_is_not_called_significant(record_proper
 @pytest.mark.parametrize("shared", [0.005, 0.02])
 def test_a_small_shared_subset_beyond_magnitude_is_detected(shared, record_property):
     sims = 60
-    hits = [overlap_arrays(*masks(1000 + s, shared=shared)).p_stratified < ALPHA
-            for s in range(sims)]  # fmt: skip
+    hits = [
+        overlap_arrays(*masks(1000 + s, shared=shared)).p_stratified < ALPHA for s in range(sims)
+    ]
     power = float(np.mean(hits))
     record_property(f"power_stratified_shared_{shared}", power)
     assert power >= (0.5 if shared < 0.01 else 0.95), power
@@ -280,7 +393,45 @@ def test_coarse_bins_would_call_magnitude_dependence_significant(record_property
     each bin, and that alone is then 'significant' far more often than alpha (the excess grows
     with the tensor's size, so larger tensors need finer bins still)."""
     sims = 150
-    rate = float(np.mean([overlap_arrays(*masks(s), bins=3).p_stratified < ALPHA
-                          for s in range(sims)]))  # fmt: skip
+    rate = float(
+        np.mean([overlap_arrays(*masks(s), bins=3).p_stratified < ALPHA for s in range(sims)])
+    )
     record_property("fpr_stratified_magnitude_only_3_bins", rate)
     assert rate > band(sims)[1], rate
+
+
+# --- the package's shape ----------------------------------------------------------------------
+
+ROOMS = {"tails": set(), "nulls": {"tails"}, "arrays": {"nulls"}, "stream": {"arrays", "nulls"}}
+
+
+def test_the_overlap_rooms_import_one_way():
+    import ast
+    from pathlib import Path
+
+    import rlsparse_check.overlap as package
+
+    for room, allowed in ROOMS.items():
+        tree = ast.parse((Path(package.__file__).parent / f"{room}.py").read_text())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "rlsparse_check.overlap":
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "rlsparse_check.overlap."
+            ):
+                found.add(node.module.rsplit(".", 1)[1])
+        assert found <= allowed, (room, found - allowed)
+
+
+def test_statistics_never_import_the_overlap_package_and_neither_imports_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rlsparse_check.stats; a = sorted(sys.modules); "
+        "import rlsparse_check.overlap; b = sorted(sys.modules); "
+        "print([m for m in a if m.startswith('rlsparse_check.overlap')], 'torch' in b)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False"

@@ -1,17 +1,22 @@
 """Tests of rlsparse_check.rank: numerical rank with a documented tolerance, and the random
-sparse reference of equal density (claim C7)."""
+sparse reference of equal density, and the rank above the noise floor of bf16 storage (C7)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from rlsparse_check.checkpoints import decode_bf16, encode_bf16
 from rlsparse_check.errors import StatsInputError
+from rlsparse_check.precision import half_ulp
 from rlsparse_check.rank import (
     default_rtol,
+    noise_floor_rank,
+    noise_floor_rank_ratio,
     numerical_rank,
     random_sparse_rank_ratio,
     rank_ratio,
+    storage_noise_floor,
 )
 
 
@@ -77,3 +82,106 @@ def test_random_reference_is_seeded_and_nearly_full_rank_at_moderate_density():
 def test_bad_reference_arguments_are_rejected(shape, density):
     with pytest.raises(StatsInputError):
         random_sparse_rank_ratio(shape, density)
+
+
+# --- rank above the storage noise floor -------------------------------------------------------
+
+
+def bf16(x: np.ndarray) -> np.ndarray:
+    return decode_bf16(encode_bf16(np.asarray(x, np.float32)))
+
+
+def stored_update(shape, update, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """bf16 base weights, ``update`` applied in fp32 and the result stored in bf16: the update
+    read back from the two checkpoints, and the half-ULP of the stored tuned values."""
+    base = bf16(np.random.default_rng(seed).normal(0, 0.02, shape))
+    tuned = bf16(base + update)
+    return tuned.astype(np.float64) - base, half_ulp(tuned, "bfloat16")
+
+
+def rank_one(shape, scale: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng([seed, 1])
+    return (np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1])) * scale).astype(
+        np.float32
+    )
+
+
+def test_a_rank_one_update_stored_in_bf16_has_noise_floor_rank_one():
+    update, h = stored_update((128, 128), rank_one((128, 128), 3e-5))
+    assert noise_floor_rank(update, h) == 1 and noise_floor_rank_ratio(update, h) == 1 / 128
+    assert 0.95 < rank_ratio(update) < 0.99  # the published-style figure calls it nearly full
+
+
+def test_an_update_mostly_below_the_half_ulp_leaves_no_rank_above_the_floor():
+    """Entries of about a third of the half-ULP: most stored entries do not move, and what is
+    stored is mostly rounding; the published-style figure still says nearly full rank."""
+    update, h = stored_update((256, 128), rank_one((256, 128), 1e-5))
+    assert noise_floor_rank(update, h) == 0 and rank_ratio(update) > 0.9
+
+
+@pytest.mark.parametrize("shape", [(128, 128), (128, 512), (512, 128), (896, 896)])
+@pytest.mark.parametrize("scale", [3e-5, 1e-4, 3e-4, 1e-3])
+def test_rank_one_updates_of_every_shape_and_scale_stay_rank_one(shape, scale):
+    """Scales from below to well above the half-ULP (about 6e-5 at |w| ~ 0.02)."""
+    update, h = stored_update(shape, rank_one(shape, scale))
+    assert noise_floor_rank(update, h) == 1
+
+
+def test_the_uniform_rounding_model_would_count_the_structured_error_as_rank():
+    """Why each entry's variance is taken at its bound h**2: entries whose update is below the
+    half-ULP keep their value, so their error is minus the update, and that error is
+    structured. With the uniform model's h**2 / 3 the floor is exceeded here."""
+    update, h = stored_update((896, 896), rank_one((896, 896), 1e-4))
+    sigma = np.linalg.svd(update, compute_uv=False)
+    assert np.count_nonzero(sigma > storage_noise_floor(h / np.sqrt(3))) > 1
+    assert np.count_nonzero(sigma > storage_noise_floor(h)) == 1
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (64, 64), (256, 128), (512, 512)])
+def test_pure_rounding_noise_has_rank_zero(shape, record_property):
+    worst = 0.0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        h = half_ulp(bf16(rng.normal(0, 0.02, shape)), "bfloat16")
+        noise = rng.uniform(-1, 1, shape) * h
+        assert noise_floor_rank(noise, h) == 0
+        worst = max(worst, np.linalg.norm(noise, 2) / storage_noise_floor(h))
+    record_property(f"rounding_noise_norm_over_floor_{shape[0]}x{shape[1]}", float(worst))
+
+
+def test_tiny_fp32_moves_of_fp32_weights_saved_in_bf16_have_rank_zero():
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(0, 0.02, (128, 96)).astype(np.float32)
+    w1 = w0 + rng.normal(0, 1e-6, w0.shape).astype(np.float32)  # far below the half-ULP
+    b0, b1 = bf16(w0), bf16(w1)
+    update = b1.astype(np.float64) - b0
+    assert np.count_nonzero(update) > 0  # a few entries flip across a rounding boundary
+    h = np.hypot(half_ulp(b0, "bfloat16"), half_ulp(b1, "bfloat16"))  # both sides rounded
+    assert noise_floor_rank(update, h) == 0
+
+
+def test_a_dense_update_well_above_the_ulp_is_full_rank():
+    shape = (256, 128)
+    update, h = stored_update(shape, np.random.default_rng(5).normal(0, 1e-2, shape))
+    assert noise_floor_rank_ratio(update, h) == 1.0 and rank_ratio(update) == 1.0
+
+
+def test_noise_floor_known_answer_for_a_constant_half_ulp():
+    h = np.full((9, 16), 0.5)
+    expected = 0.5 * (4 + 3) + 0.5 * np.sqrt(2 * np.log(25))
+    assert storage_noise_floor(h) == pytest.approx(expected)
+    assert storage_noise_floor(np.zeros((0, 3))) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("update", "h", "match"),
+    [
+        (np.zeros((3, 3)), np.zeros((3, 4)), "shape"),
+        (np.zeros((3, 3)), -np.ones((3, 3)), "non-negative"),
+        (np.zeros((3, 3)), np.zeros(9), "2-D"),
+        (np.zeros(9), np.zeros(9), "2-D"),
+    ],
+)
+def test_bad_noise_floor_input_raises_a_stats_input_error(update, h, match):
+    with pytest.raises(StatsInputError, match=match):
+        noise_floor_rank(update, h)

@@ -18,7 +18,6 @@ from rlsparse_check.errors import StatsInputError
 from rlsparse_check.stats import (
     adjust,
     benjamini_hochberg,
-    bootstrap_ci,
     holm,
     mann_whitney,
     one_sample,
@@ -143,8 +142,11 @@ def test_tost_of_samples_without_spread_is_decided_by_the_margin():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(-3, 3), min_size=2, max_size=8),
-       st.lists(st.floats(-3, 3), min_size=2, max_size=8), st.floats(0.05, 3))  # fmt: skip
+@given(
+    st.lists(st.floats(-3, 3), min_size=2, max_size=8),
+    st.lists(st.floats(-3, 3), min_size=2, max_size=8),
+    st.floats(0.05, 3),
+)
 def test_tost_rejects_exactly_when_its_ninety_percent_interval_is_inside_the_margins(a, b, margin):
     result = tost(a, b, margin=margin)
     inside = -margin < result.ci[0] and result.ci[1] < margin
@@ -161,8 +163,6 @@ def test_tost_rejects_exactly_when_its_ninety_percent_interval_is_inside_the_mar
         (lambda: tost([1.0], margin=1), "at least 2"),
         (lambda: welch([1.0, float("nan")], [1.0, 2.0]), "finite"),
         (lambda: welch([1.0, 2.0], [1.0, 2.0], "bigger"), "alternative"),
-        (lambda: bootstrap_ci([], n_boot=1000), "at least 1"),
-        (lambda: bootstrap_ci([1, 2], method="student"), "method"),
     ],
 )
 def test_bad_input_raises_a_stats_input_error_that_says_what_to_do(call, match):
@@ -173,42 +173,6 @@ def test_bad_input_raises_a_stats_input_error_that_says_what_to_do(call, match):
 def test_results_are_json_ready_with_infinite_bounds_as_null():
     data = welch([1, 2, 3], [4, 5, 6], "greater").to_json()
     assert data["ci"][1] is None and data["name"] == "welch"
-
-
-# --- bootstrap --------------------------------------------------------------------------------
-
-
-def test_bootstrap_of_one_value_is_the_uninformative_interval():
-    assert bootstrap_ci([3.0]) == (-math.inf, math.inf)
-
-
-def test_bootstrap_of_equal_values_is_the_zero_width_interval_at_the_value():
-    assert bootstrap_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
-
-
-@pytest.mark.parametrize("method", ["percentile", "bca"])
-def test_bootstrap_of_two_values_stays_within_their_range_and_is_seeded(method):
-    lo, hi = bootstrap_ci([1.0, 3.0], n_boot=2000, seed=1, method=method)
-    assert 1.0 <= lo <= hi <= 3.0
-    assert bootstrap_ci([1.0, 3.0], n_boot=2000, seed=1, method=method) == (lo, hi)
-
-
-def test_bootstrap_accepts_a_statistic_without_an_axis_argument():
-    x = np.arange(10.0)
-    vectorized = bootstrap_ci(x, np.median, n_boot=1000, seed=3)
-    looped = bootstrap_ci(x, lambda v: float(np.median(v)), n_boot=1000, seed=3)
-    assert vectorized == pytest.approx(looped)
-
-
-@pytest.mark.parametrize("method", ["percentile", "bca"])
-def test_bootstrap_interval_covers_the_true_mean_near_the_nominal_rate(method, record_property):
-    sims, hits = 150, 0
-    for s in range(sims):
-        x = np.random.default_rng([7, s]).normal(1.0, 2.0, size=30)
-        lo, hi = bootstrap_ci(x, n_boot=1000, seed=s, method=method)
-        hits += lo <= 1.0 <= hi
-    record_property(f"bootstrap_{method}_coverage_n30", hits / sims)
-    assert 0.87 <= hits / sims <= 0.99
 
 
 # --- calibration ------------------------------------------------------------------------------
@@ -223,13 +187,19 @@ def rejection_rate(test, draw, sims: int = SIMS, seed: int = 0) -> float:
     ("name", "test", "draw"),
     [
         ("welch", lambda a, b: welch(a, b), lambda r: (r.normal(0, 1, 8), r.normal(0, 3, 12))),
-        ("welch_greater", lambda a, b: welch(a, b, "greater"),
-         lambda r: (r.normal(0, 1, 5), r.normal(0, 1, 5))),
-        ("mann_whitney", lambda a, b: mann_whitney(a, b),
-         lambda r: (r.exponential(1, 10), r.exponential(1, 10))),
+        (
+            "welch_greater",
+            lambda a, b: welch(a, b, "greater"),
+            lambda r: (r.normal(0, 1, 5), r.normal(0, 1, 5)),
+        ),
+        (
+            "mann_whitney",
+            lambda a, b: mann_whitney(a, b),
+            lambda r: (r.exponential(1, 10), r.exponential(1, 10)),
+        ),
         ("one_sample", lambda x: one_sample(x, 1.0), lambda r: (r.normal(1, 2, 6),)),
     ],
-)  # fmt: skip
+)
 def test_false_positive_rate_under_a_true_null_is_near_alpha(name, test, draw, record_property):
     rate = rejection_rate(test, draw)
     record_property(f"{name}_false_positive_rate", rate)
@@ -239,23 +209,27 @@ def test_false_positive_rate_under_a_true_null_is_near_alpha(name, test, draw, r
 
 
 def test_tost_size_at_the_margin_is_at_most_alpha(record_property):
-    rate = rejection_rate(lambda a, b: tost(a, b, margin=0.5),
-                          lambda r: (r.normal(0.5, 1, 30), r.normal(0, 1, 30)))  # fmt: skip
+    rate = rejection_rate(
+        lambda a, b: tost(a, b, margin=0.5), lambda r: (r.normal(0.5, 1, 30), r.normal(0, 1, 30))
+    )
     record_property("tost_size_at_margin", rate)
     assert rate <= band(SIMS)[1]
 
 
 def test_power_under_planted_effects_is_reported(record_property):
     power = {
-        "welch_d1_n10": rejection_rate(lambda a, b: welch(a, b),
-                                       lambda r: (r.normal(1, 1, 10), r.normal(0, 1, 10)), 200),
-        "mann_whitney_d1_n10": rejection_rate(lambda a, b: mann_whitney(a, b),
-                                              lambda r: (r.normal(1, 1, 10), r.normal(0, 1, 10)),
-                                              200),
+        "welch_d1_n10": rejection_rate(
+            lambda a, b: welch(a, b), lambda r: (r.normal(1, 1, 10), r.normal(0, 1, 10)), 200
+        ),
+        "mann_whitney_d1_n10": rejection_rate(
+            lambda a, b: mann_whitney(a, b), lambda r: (r.normal(1, 1, 10), r.normal(0, 1, 10)), 200
+        ),
         "tost_equal_means_margin1_n20": rejection_rate(
             lambda a, b: tost(a, b, margin=1.0),
-            lambda r: (r.normal(0, 1, 20), r.normal(0, 1, 20)), 200),
-    }  # fmt: skip
+            lambda r: (r.normal(0, 1, 20), r.normal(0, 1, 20)),
+            200,
+        ),
+    }
     for name, value in power.items():
         record_property(f"power_{name}", value)
     assert power["welch_d1_n10"] > 0.4 and power["mann_whitney_d1_n10"] > 0.4

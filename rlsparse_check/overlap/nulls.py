@@ -11,10 +11,13 @@ Both nulls are sums of hypergeometric counts over *strata* (groups of entries):
 
 The global statistic is the sum of the intersections over all strata, tested one-sided
 (more overlap than the null). :func:`hypergeometric_sum_test` computes its exact mean and
-variance (sums of the per-stratum hypergeometric moments); the p-value is exact when it can be
-cheaply (one stratum: ``scipy.stats.hypergeom.sf``; a few small strata: convolution of the
-per-stratum distributions) and otherwise a normal approximation with continuity correction,
-accurate when the variance is large, which is the case whenever the exact path is not taken.
+variance (sums of the per-stratum hypergeometric moments) and its p-value by the cheapest
+method that is exact, or accurate in the tail, for the strata at hand: one stratum and small
+supports exactly, many small expected counts by an exact FFT convolution (with a saddlepoint
+formula where the tail falls below the convolution's rounding), model-scale sums with a large
+variance by an Edgeworth expansion with the exact cumulants, tails beyond 1e-25 by Bernstein's
+bound (:mod:`rlsparse_check.overlap.tails`). The normal approximation is never used: with many
+strata and small expected counts the sum is right-skewed and a normal tail is too small.
 
 Magnitude bins (:func:`magnitude_key`, :func:`stratum_table`, :func:`stratify`): each entry
 gets a 16-bit code monotone in ``|w|`` (exact for bf16: its 15 magnitude bits; float32/64
@@ -23,10 +26,9 @@ are never split: a bin is a run of whole tie groups holding about ``numel / bins
 the result is deterministic and no bin separates equal magnitudes. The default (``bins=None``)
 aims at :data:`ENTRIES_PER_BIN` entries per bin: fine enough that a smooth or stepwise
 dependence of the update probability on ``|w|`` leaves no detectable excess overlap (the excess
-grows with the spread of that probability inside a bin and with the tensor's size: in
-tests/test_overlap.py 3 bins per 12,000-entry tensor reject 72% of such null pairs at alpha 0.05,
-5 bins 17%, automatic bins 4%), while a shared subset
-spread across magnitudes loses only about ``1/ENTRIES_PER_BIN`` of its excess. For bf16 tensors
+grows with the spread of that probability inside a bin and with the tensor's size; coarse bins
+fail, tests/test_overlap.py), while a shared subset spread across magnitudes loses only about
+``1/ENTRIES_PER_BIN`` of its excess. For bf16 tensors
 larger than a few hundred thousand entries the bins are then simply the distinct values of
 ``|w|``: the finest stratification there is.
 """
@@ -40,17 +42,18 @@ import numpy as np
 from scipy import stats as sps
 
 from rlsparse_check.errors import StatsInputError
+from rlsparse_check.overlap.tails import upper_tail
 
 __all__ = [
     "ENTRIES_PER_BIN",
     "KEY_SIZE",
+    "CHUNK",
     "SumTest",
     "hypergeometric_overlap_p",
     "hypergeometric_moments",
     "hypergeometric_sum_test",
     "magnitude_key",
     "magnitude_key_of_bits",
-    "CHUNK",
     "stratum_codes",
     "add_to_table",
     "compact_table",
@@ -64,15 +67,18 @@ __all__ = [
 ENTRIES_PER_BIN = 64
 #: Number of distinct magnitude codes (16 bits).
 KEY_SIZE = 1 << 16
-#: Largest total support of the summed intersection for which the p-value is computed exactly.
-EXACT_MAX_SUPPORT = 4000
 #: Entries per step when counting (a multiple of 8, so packed masks split on whole bytes).
 CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class SumTest:
-    """Observed total intersection against its null: mean, variance, z and one-sided p."""
+    """Observed total intersection against its null: mean, variance, z and one-sided p.
+
+    ``method`` says how the p-value was computed (``"exact"``, ``"saddlepoint"``,
+    ``"edgeworth"`` or ``"bound"``, see :mod:`rlsparse_check.overlap.tails`); ``exact`` is
+    ``method == "exact"``.
+    """
 
     observed: int
     expected: float
@@ -81,12 +87,17 @@ class SumTest:
     p_value: float
     exact: bool
     strata: int
+    method: str = "exact"
+    tail_log10: float = math.nan
 
     @property
     def log10_p(self) -> float:
-        """log10 of the p-value, finite where the p-value underflows to 0 (normal tail then)."""
+        """log10 of the p-value, finite where the p-value underflows to 0 (from the method's
+        log-space tail where it has one, else the normal tail)."""
         if self.p_value > 0:
             return math.log10(self.p_value)
+        if math.isfinite(self.tail_log10):
+            return self.tail_log10
         tail = sps.norm.logsf((self.observed - self.expected - 0.5) / math.sqrt(self.variance))
         return float(tail) / math.log(10)
 
@@ -101,8 +112,10 @@ def _as_int(x: object) -> np.ndarray:
 
 
 def hypergeometric_moments(n: object, a: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance of ``Hypergeom(n, a, b)`` elementwise (0 where ``n`` is 0 or 1)."""
+    """Mean and variance of ``Hypergeom(n, a, b)`` elementwise (0 where ``n`` is 0 or 1);
+    symmetric in ``a`` and ``b`` to the last bit."""
     n, a, b = (np.asarray(v, dtype=np.float64) for v in (n, a, b))
+    a, b = np.minimum(a, b), np.maximum(a, b)
     safe = np.where(n > 0, n, 1.0)
     mean = np.where(n > 0, a * b / safe, 0.0)
     big = np.where(n > 1, n, 2.0)
@@ -114,43 +127,33 @@ def hypergeometric_overlap_p(x: int, n: int, a: int, b: int) -> float:
     """Exact one-sided p = P(X >= x) for X ~ Hypergeom(n entries, a in A, b drawn as B)."""
     if not 0 <= a <= n or not 0 <= b <= n or x < 0:
         raise StatsInputError(f"hypergeometric counts out of range: x={x}, n={n}, a={a}, b={b}")
+    a, b = min(a, b), max(a, b)
     return float(min(1.0, max(0.0, sps.hypergeom.sf(x - 1, n, a, b)))) if n else 1.0
 
 
 def hypergeometric_sum_test(x: object, n: object, a: object, b: object) -> SumTest:
     """One-sided test that ``sum(x)`` exceeds its null, each ``x_k ~ Hypergeom(n_k, a_k, b_k)``
-    independently. Exact for one stratum or a small total support, else normal (see module)."""
+    independently. The p-value's method is chosen by cost (see the module docstring)."""
     x, n, a, b = _as_int(x), _as_int(n), _as_int(a), _as_int(b)
     if not (x.shape == n.shape == a.shape == b.shape):
         raise StatsInputError("stratum arrays x, n, a, b must have equal lengths")
     lo, hi = np.maximum(0, a + b - n), np.minimum(a, b)
     if np.any((a < 0) | (a > n) | (b < 0) | (b > n) | (x < lo) | (x > hi)):
-        raise StatsInputError("stratum counts are inconsistent (need max(0, a+b-n) <= x <= "
-                              "min(a, b) and 0 <= a, b <= n)")  # fmt: skip
+        raise StatsInputError(
+            "stratum counts are inconsistent (need max(0, a+b-n) <= x <= min(a, b) and "
+            "0 <= a, b <= n)"
+        )
     mean, var = hypergeometric_moments(n, a, b)
     observed, expected, variance = int(x.sum()), float(mean.sum()), float(var.sum())
     live = hi > lo
     z = (observed - expected) / math.sqrt(variance) if variance > 0 else 0.0
     if not live.any():
         return SumTest(observed, expected, variance, 0.0, 1.0, True, int(x.size))
-    if live.sum() == 1:
-        k = int(np.flatnonzero(live)[0])
-        rest = observed - int(x[k])  # the fixed strata contribute exactly their value
-        p = hypergeometric_overlap_p(observed - rest, int(n[k]), int(a[k]), int(b[k]))
-        return SumTest(observed, expected, variance, z, p, True, int(x.size))
-    if int((hi - lo)[live].sum()) <= EXACT_MAX_SUPPORT:
-        sizes = (hi - lo + 1)[live]
-        which = np.repeat(np.flatnonzero(live), sizes)  # one scipy call for every stratum
-        support = lo[which] + np.arange(which.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        pmf = sps.hypergeom.pmf(support, n[which], a[which], b[which])
-        dist = np.ones(1)
-        for piece in np.split(pmf, np.cumsum(sizes)[:-1]):
-            dist = np.convolve(dist, piece)
-        start = observed - int(lo.sum())
-        p = float(min(1.0, max(0.0, dist[max(start, 0):].sum())))
-        return SumTest(observed, expected, variance, z, p, True, int(x.size))
-    p = float(sps.norm.sf((observed - expected - 0.5) / math.sqrt(variance)))
-    return SumTest(observed, expected, variance, z, p, False, int(x.size))
+    fixed = observed - int(x[live].sum())  # strata that cannot vary contribute their value
+    p, log10_p, method = upper_tail(observed - fixed, n[live], a[live], b[live])
+    return SumTest(
+        observed, expected, variance, z, p, method == "exact", int(x.size), method, log10_p
+    )
 
 
 def magnitude_key(weights: np.ndarray) -> np.ndarray:
@@ -180,8 +183,9 @@ def stratum_codes(key: np.ndarray, mask_a: np.ndarray, mask_b: np.ndarray) -> np
     return code
 
 
-def add_to_table(table: np.ndarray, key: np.ndarray, mask_a: np.ndarray,
-                 mask_b: np.ndarray) -> None:  # fmt: skip
+def add_to_table(
+    table: np.ndarray, key: np.ndarray, mask_a: np.ndarray, mask_b: np.ndarray
+) -> None:
     """Add the entries of one chunk to a full ``4 * KEY_SIZE`` count table, in place."""
     table += np.bincount(stratum_codes(key, mask_a, mask_b), minlength=4 * KEY_SIZE)
 
@@ -193,15 +197,17 @@ def compact_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, table[codes]
 
 
-def stratum_table(key: np.ndarray, mask_a: np.ndarray,
-                  mask_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def stratum_table(
+    key: np.ndarray, mask_a: np.ndarray, mask_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Counts per magnitude code present: ``(codes, counts)`` with ``codes`` ascending and
     ``counts`` an int64 array ``(len(codes), 4)`` of entries in neither mask, B only, A only, both.
     Large inputs go in chunks (one bincount each), so the temporaries stay small."""
     key, mask_a, mask_b = (np.asarray(v).reshape(-1) for v in (key, mask_a, mask_b))
     if not (key.size == mask_a.size == mask_b.size):
-        raise StatsInputError(f"key and masks differ in size ({key.size}, {mask_a.size}, "
-                              f"{mask_b.size})")  # fmt: skip
+        raise StatsInputError(
+            f"key and masks differ in size ({key.size}, {mask_a.size}, {mask_b.size})"
+        )
     if key.dtype.kind not in "ui" or (key.size and int(key.max()) >= KEY_SIZE):
         raise StatsInputError("magnitude codes must be integers below 2**16 (magnitude_key)")
     if key.size <= KEY_SIZE:  # small: sorting the few codes present beats a full table
@@ -248,8 +254,9 @@ def stratify(counts: np.ndarray, bins: int | None = None) -> tuple[np.ndarray, n
     return strata, np.cumsum(new) - 1
 
 
-def stratified_permutation_p(mask_a: np.ndarray, mask_b: np.ndarray, strata: np.ndarray,
-                             n_perm: int = 999, seed: int = 0) -> float:  # fmt: skip
+def stratified_permutation_p(
+    mask_a: np.ndarray, mask_b: np.ndarray, strata: np.ndarray, n_perm: int = 999, seed: int = 0
+) -> float:
     """Monte-Carlo p-value: shuffle B within each stratum label ``n_perm`` times and count
     permutations whose intersection with A reaches the observed one, ``(1 + hits) / (1 + n_perm)``.
 
