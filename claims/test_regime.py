@@ -47,7 +47,7 @@ def test_the_runs_are_in_the_published_regime(requires_training, run_factory, in
         "runs": [run_row(label, spec, profile["flip_share"]) for label, spec in specs.items()],
         "invariance": check,
         "profile": profile,
-        "paper": {**PAPER, "flip_share": {rate: profile["flip_share"][rate]
+        "paper": {**PAPER, "flip_share": {f"{rate:g}": profile["flip_share"][f"{rate:g}"]
                                           for rate in PAPER["lr"]},
                   "flip_share_note": "share of this base's entries one step at the paper's "
                                      "rates could flip"},

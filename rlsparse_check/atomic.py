@@ -1,8 +1,9 @@
 """Atomic file writes: a temporary file in the target's folder, then ``os.replace``.
 
 A reader sees either the old file or the whole new one, never a half-written file; on any error
-the temporary file is removed and the target is left as it was. Standard library only (the diff
-path imports this).
+the temporary file is removed and the target is left as it was. The file gets the permissions a
+plain ``open`` would give it (0666 less the umask), not the private 0600 of a temporary file.
+Standard library only (the diff path imports this).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
             yield handle
             handle.flush()
@@ -32,6 +34,12 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -83,6 +83,10 @@ def correct(tests: Mapping[str, dict[str, Any]], method: str, key: str = "p") ->
             tests[name][f"{key}_adjusted"] = float(p)
 
 
+def _verdict(supports: bool, refutes: bool, why: str, n: int = 1, min_n: int = 1) -> Decision:
+    return decide(supports=supports, refutes=refutes and not supports, n=n, min_n=min_n, why=why)
+
+
 def in_range(
     values: Sequence[float], lo: float, hi: float, *, learned: bool, gain_why: str, alpha: float
 ) -> tuple[Decision, tuple[float, float]]:
@@ -94,61 +98,42 @@ def in_range(
     ci = mean_ci(values, 1 - alpha) if n >= 2 else (-math.inf, math.inf)
     mean = sum(values) / n if n else math.nan
     where = (
-        f"mean sparsity {pct(mean)} ({100 * (1 - alpha):g}% t interval {pct(ci[0])}-{pct(ci[1])},"
-        f" n={n} seeds) vs claimed range [{pct(lo)}, {pct(hi)}]; {gain_why}"
+        f"mean sparsity {pct(mean)} ({100 * (1 - alpha):g}% t interval {pct(ci[0])}-"
+        f"{pct(ci[1])}, n={n} seeds) vs claimed range [{pct(lo)}, {pct(hi)}]; {gain_why}"
     )
     if n < 2:
-        return decide(supports=False, refutes=False, n=n, min_n=2, why=where), ci
-    side = (
-        "below"
-        if ci[1] < lo
-        else "above"
-        if ci[0] > hi
-        else "inside"
-        if lo <= ci[0] and ci[1] <= hi
-        else None
-    )
-    if side is None:
-        return decide(
-            supports=False, refutes=False, n=n, why=f"{where}: the interval straddles a bound"
-        ), ci
+        return _verdict(False, False, where, n, min_n=2), ci
+    if ci[1] < lo:
+        side, text = "below", "denser than claimed"
+    elif ci[0] > hi:
+        side, text = "above", "sparser than claimed"
+    elif lo <= ci[0] and ci[1] <= hi:
+        side, text = "inside", "within the range"
+    else:
+        return _verdict(False, False, f"{where}: the interval straddles a bound", n), ci
     if not learned:
-        why = f"{where}: {side} the range, but the runs did not learn significantly, so they prove nothing either way"
-        return decide(supports=False, refutes=False, n=n, why=why), ci
-    text = {
-        "below": "denser than claimed",
-        "above": "sparser than claimed",
-        "inside": "within the range",
-    }
-    return decide(
-        supports=side == "inside", refutes=side != "inside", n=n, why=f"{where}: {text[side]}"
-    ), ci
+        why = f"{where}: {side} the range, but runs that did not learn prove nothing either way"
+        return _verdict(False, False, why, n), ci
+    return _verdict(side == "inside", side != "inside", f"{where}: {text}", n), ci
 
 
 def checkpoint_in_range(sparsity: float, changed: int, lo: float, hi: float) -> Decision:
-    """C1 for one given checkpoint (exact count; learning cannot be measured here, so the user's
-    word that it is a trained RL checkpoint is taken for below and within the range, but a
-    sparser-than-claimed checkpoint may simply have barely moved)."""
+    """C1 for one given checkpoint (exact count). Learning cannot be measured here, so the
+    user's word that it is a trained RL checkpoint is taken below and within the range; above
+    it, a barely-moved checkpoint cannot be ruled out."""
     where = f"sparsity {pct(sparsity)} vs claimed range [{pct(lo)}, {pct(hi)}]"
     if changed == 0:
-        return Decision(
-            Verdict.INCONCLUSIVE,
-            "tuned checkpoint is identical to its base (0 entries changed): nothing was fine-tuned",
-        )
+        why = "the tuned checkpoint is identical to its base: nothing was fine-tuned"
+        return Decision(Verdict.INCONCLUSIVE, why)
     if sparsity < lo:
-        return decide(supports=False, refutes=True, n=1, why=f"{where}: denser than claimed")
+        return _verdict(False, True, f"{where}: denser than claimed")
     if sparsity <= hi:
-        return decide(
-            supports=True,
-            refutes=False,
-            n=1,
-            why=f"{where} (learning gain not measured in checkpoint mode)",
-        )
-    return decide(
-        supports=False,
-        refutes=False,
-        n=1,
-        why=f"{where}: sparser than claimed, and without an eval gain a barely-moved checkpoint cannot be ruled out",
+        return _verdict(True, False, f"{where} (learning gain not measured in checkpoint mode)")
+    return _verdict(
+        False,
+        False,
+        f"{where}: sparser than claimed; a barely-moved checkpoint "
+        "cannot be ruled out without an eval gain",
     )
 
 
@@ -161,36 +146,33 @@ def much_greater(
     p_above: float | None = None,
     p_below: float | None = None,
 ) -> Decision:
-    """ "A exceeds B by at least ``margin``" from a :class:`~rlsparse_check.stats.MarginTest`
-    computed at level ``1 - alpha``: supported when its lower bound reaches the margin (p_above
-    < alpha), refuted when its upper bound is below it (p_below < alpha). ``p_above``/``p_below``
-    override the test's own p-values with family-adjusted ones."""
-    p_up = test.p_above if p_above is None else p_above
-    p_down = test.p_below if p_below is None else p_below
+    """ "A exceeds B by at least ``margin``" from a :class:`~rlsparse_check.stats.MarginTest` at
+    level ``1 - alpha``: its lower bound reaching the margin (p_above < alpha) supports, its
+    upper bound below it (p_below < alpha) refutes. ``p_above``/``p_below`` replace the test's
+    own p-values with family-adjusted ones."""
+    up = test.p_above if p_above is None else p_above
+    down = test.p_below if p_below is None else p_below
     why = (
         f"{what}: difference {100 * test.diff:+.2f} pp, one-sided {100 * (1 - alpha):g}% bounds "
         f"{100 * test.lower:+.2f} / {100 * test.upper:+.2f} pp vs margin {100 * margin:g} pp "
-        f"(p above the margin {p_text(p_up)}, below it {p_text(p_down)}; {test.test}, n={test.n})"
+        f"(p above the margin {p_text(up)}, below it {p_text(down)}; {test.test}, n={test.n})"
     )
-    supports, refutes = p_up < alpha, p_down < alpha and not p_up < alpha
-    if supports:
+    if up < alpha:
         why += ": greater by at least the margin"
-    elif refutes:
+    elif down < alpha:
         why += ": a difference as large as the margin is excluded"
-    return decide(supports=supports, refutes=refutes, n=test.n, why=why)
+    return _verdict(up < alpha, down < alpha, why, test.n)
 
 
 def at_most(what: str, test: Any, limit: float, alpha: float) -> Decision:
-    """A mean over seeds stays at or below ``limit`` (MarginTest of the values against the limit
-    at level ``1 - alpha``): supported when the upper bound is at most the limit, refuted when the
-    lower bound is above it."""
+    """A mean over seeds at most ``limit`` (a MarginTest of the values against the limit at
+    level ``1 - alpha``): the upper bound at or below the limit supports, the lower bound above
+    it refutes."""
     why = (
         f"{what}: mean {test.diff:.4g}, one-sided {100 * (1 - alpha):g}% bounds "
         f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (n={test.n})"
     )
-    supports = test.p_below < alpha
-    refutes = test.p_above < alpha and not supports
-    return decide(supports=supports, refutes=refutes, n=test.n, why=why)
+    return _verdict(test.p_below < alpha, test.p_above < alpha, why, test.n)
 
 
 def equivalent(
@@ -204,22 +186,16 @@ def equivalent(
     n: int,
     min_n: int = 2,
 ) -> Decision:
-    """TOST: ``diff`` with its ``1 - 2 alpha`` interval ``ci`` and adjusted p vs ``(-margin, margin)``."""
+    """TOST: ``diff`` with its ``1 - 2 alpha`` interval ``ci`` and adjusted p against
+    ``(-margin, margin)``; the interval entirely outside the margin refutes."""
     why = (
         f"{what}: difference {diff:+.4f} ({100 * (1 - 2 * alpha):g}% CI {ci[0]:+.4f} to "
         f"{ci[1]:+.4f}) vs margin +-{margin:g}, TOST adjusted p {p_text(p_adjusted)}"
     )
     if p_adjusted is None:
-        return decide(supports=False, refutes=False, n=n, min_n=max(min_n, n + 1), why=why)
+        return _verdict(False, False, why, n, min_n)
     outside = ci[0] >= margin or ci[1] <= -margin
-    supports = p_adjusted < alpha
-    return decide(
-        supports=supports,
-        refutes=outside and not supports,
-        n=n,
-        min_n=min_n,
-        why=why + (": outside the margin" if outside else ""),
-    )
+    return _verdict(p_adjusted < alpha, outside, why + (": outside the margin" * outside), n, min_n)
 
 
 def overlap_above_chance(
@@ -235,32 +211,23 @@ def overlap_above_chance(
     ``p_adjusted < alpha`` supports; the upper bound below it refutes. Symmetric in the masks."""
     from scipy.stats import norm
 
-    a, b = row.get("a", "A"), row.get("b", "B")
-    excess = row.get("excess_stratified")
     head = (
-        f"{a} vs {b}: intersection {row['both']:,} vs stratified chance "
-        f"{row['expected_stratified']:,.1f} and attainable {row['attainable']:,}"
+        f"{row.get('a', 'A')} vs {row.get('b', 'B')}: intersection {row['both']:,} vs "
+        f"stratified chance {row['expected_stratified']:,.1f}, attainable {row['attainable']:,}"
     )
-    room = row["attainable"] - row["expected_stratified"]
+    excess, room = row.get("excess_stratified"), row["attainable"] - row["expected_stratified"]
     if excess is None or not math.isfinite(excess) or room <= 0:
-        why = f"{head}: no excess over chance is attainable at these mask sizes"
-        return decide(supports=False, refutes=False, n=1, why=why)
+        return _verdict(False, False, f"{head}: no excess over chance is attainable")
     k, na, nb = row["both"], row["count_a"], row["count_b"]
     spread = (k * (na - k) / na if na else 0.0) + (k * (nb - k) / nb if nb else 0.0)
     null = (row.get("excess_stratified_sd") or 0.0) * room
-    se = math.sqrt(max(null * null, spread)) / room
-    z = float(norm.ppf(1 - alpha))
-    lower, upper = excess - z * se, excess + z * se
+    half = float(norm.ppf(1 - alpha)) * math.sqrt(max(null * null, spread)) / room
     why = (
-        f"{head}: excess {pct(excess)} of the attainable (bounds {pct(lower)} to {pct(upper)}) "
-        f"vs {pct(min_excess)} needed, adjusted p {p_text(p_adjusted)}"
+        f"{head}: excess {pct(excess)} of the attainable (bounds {pct(excess - half)} to "
+        f"{pct(excess + half)}) vs {pct(min_excess)} needed, adjusted p {p_text(p_adjusted)}"
     )
-    return decide(
-        supports=lower >= min_excess and p_adjusted < alpha,
-        refutes=upper < min_excess,
-        n=1,
-        why=why,
-    )
+    supports = excess - half >= min_excess and p_adjusted < alpha
+    return _verdict(supports, excess + half < min_excess, why)
 
 
 def full_rank(
@@ -271,9 +238,8 @@ def full_rank(
     published_style: float | None,
     random_reference: float | None,
 ) -> Decision:
-    """C7 for one checkpoint (exact): mean rank ratio above the storage noise floor vs
-    ``min_ratio``; the published-style figure and a random sparse matrix of equal density are
-    quoted beside it."""
+    """C7 for one checkpoint (exact): the mean rank ratio above the storage noise floor against
+    ``min_ratio``, with the published-style figure and random sparse matrices quoted beside."""
     if mean_ratio is None or matrices == 0:
         return Decision(Verdict.INCONCLUSIVE, "no 2-D weight was updated: no rank to measure")
     why = (
@@ -282,86 +248,71 @@ def full_rank(
         f"random sparse matrices of equal density {pct(random_reference)}"
     )
     if random_reference is not None and random_reference >= min_ratio:
-        why += " (full rank is also what random sparse updates give, so it says little about structure)"
-    return decide(supports=mean_ratio >= min_ratio, refutes=mean_ratio < min_ratio, n=1, why=why)
+        why += " (random sparse updates are full rank too: full rank says little of structure)"
+    return _verdict(mean_ratio >= min_ratio, mean_ratio < min_ratio, why)
 
 
 def spread_across_blocks(
     densities: Sequence[float], *, active_fraction: float, min_active: float, max_cv: float
 ) -> tuple[Decision, dict[str, float]]:
-    """C8, spread (exact): the share of blocks taking part (density at least ``active_fraction``
-    x the median block's) and the coefficient of variation of block densities."""
+    """C8, spread (exact): the share of blocks taking part (density at least
+    ``active_fraction`` x the median block's) and the coefficient of variation of densities."""
     if not densities or not any(densities):
-        return Decision(
-            Verdict.INCONCLUSIVE,
-            "no numbered block was updated (or the model has no numbered blocks)",
-        ), {}
-    ordered = sorted(densities)
-    mid = len(ordered) // 2
+        return Decision(Verdict.INCONCLUSIVE, "no numbered block was updated"), {}
+    ordered, mid = sorted(densities), len(densities) // 2
     median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
     active = sum(1 for d in densities if d > 0 and d >= active_fraction * median)
     mean = sum(densities) / len(densities)
     cv = math.sqrt(sum((d - mean) ** 2 for d in densities) / len(densities)) / mean
     share = active / len(densities)
-    figures = {"blocks": len(densities), "active_block_share": share, "block_density_cv": cv}
     why = (
         f"{active}/{len(densities)} blocks take part (need {pct(min_active)}), CV of block "
         f"density {cv:.3f} (at most {max_cv:g})"
     )
     ok = share >= min_active and cv <= max_cv
-    return decide(supports=ok, refutes=not ok, n=1, why=why), figures
+    figures = {"blocks": len(densities), "active_block_share": share, "block_density_cv": cv}
+    return _verdict(ok, not ok, why), figures
 
 
 def norms_spared(
-    norm_fraction: float | None, max_updated: float, matched: Mapping[str, Any] | None, alpha: float
+    norm_fraction: float | None,
+    max_updated: float,
+    matched: Mapping[str, Any] | None,
+    alpha: float,
 ) -> Decision:
-    """C8, norms (exact counts): at most ``max_updated`` of norm entries changed, AND fewer than
+    """C8, norms (exact counts): at most ``max_updated`` of norm entries changed AND fewer than
     non-norm entries of the same magnitude (``matched``: ``expected_fraction``, ``p`` of the
-    one-sided stratified test, ``entries``). Norm weights near 1.0 have a half-ULP far above any
-    small-rate movement, so "untouched" alone proves nothing: when matched entries are spared
-    alike, the result is inconclusive."""
+    one-sided stratified test, ``entries``). Norm weights near 1.0 have a half-ULP far above
+    any small-rate movement, so "untouched" alone proves nothing: matched entries spared alike
+    leave it inconclusive."""
     if norm_fraction is None:
         return Decision(Verdict.INCONCLUSIVE, "the model has no norm parameters")
     head = f"norm entries updated {pct(norm_fraction)} (at most {pct(max_updated)})"
     if norm_fraction > max_updated:
-        return decide(supports=False, refutes=True, n=1, why=f"{head}: norms are updated")
+        return _verdict(False, True, f"{head}: norms are updated")
     if not matched or not matched.get("entries"):
-        return decide(
-            supports=False,
-            refutes=False,
-            n=1,
-            why=f"{head}, but no non-norm entries of matched |w| exist to tell this from storage precision",
-        )
+        why = f"{head}, but no non-norm entry has a matching |w| to rule out storage precision"
+        return _verdict(False, False, why)
     why = (
         f"{head}; non-norm entries of matched |w| ({matched['entries']:,}): "
         f"{pct(matched['expected_fraction'])} updated, one-sided p {p_text(matched['p'])}"
     )
     if matched["p"] < alpha:
-        return decide(
-            supports=True,
-            refutes=False,
-            n=1,
-            why=f"{why}: norms are spared beyond what their magnitude explains",
-        )
-    return decide(
-        supports=False,
-        refutes=False,
-        n=1,
-        why=f"{why}: entries of the same magnitude are spared alike, so storage precision explains it",
-    )
+        return _verdict(True, False, f"{why}: norms are spared beyond what |w| explains")
+    return _verdict(False, False, f"{why}: spared alike, so storage precision explains it")
 
 
 def trend(
     what: str, falling: Any, rising: Any, alpha: float, *, p_falling: float | None = None
 ) -> Decision:
-    """C9(b): a blocked trend test (seeds kept together) that sparsity falls as lr x steps rises;
-    the opposite one-sided test, when significant, refutes. A test whose smallest attainable p
-    is not below alpha cannot support and says so."""
+    """C9(b): a blocked trend test (seeds kept together) that sparsity falls as lr x steps
+    rises; the opposite one-sided test, when significant, refutes."""
     p = falling.p_value if p_falling is None else p_falling
-    why = f"{what}: statistic {falling.statistic:+.3f}, one-sided p {p_text(p)} (rising: {p_text(rising.p_value)}, n={falling.n})"
-    return decide(
-        supports=p < alpha, refutes=rising.p_value < alpha and not p < alpha, n=falling.n, why=why
+    why = (
+        f"{what}: statistic {falling.statistic:+.3f}, one-sided p {p_text(p)} (rising: "
+        f"{p_text(rising.p_value)}, n={falling.n})"
     )
+    return _verdict(p < alpha, rising.p_value < alpha, why, falling.n)
 
 
 def agreement_beyond_chance(
@@ -369,10 +320,8 @@ def agreement_beyond_chance(
 ) -> Decision:
     """C9(c) (exact counts): Cohen's kappa of the half-ULP prediction against the observed
     unchanged entries vs ``min_kappa``; raw agreement and the base rate are quoted beside it."""
+    quote = f"raw agreement {pct(agreement)}, base rate {pct(base_rate)} unchanged"
     if kappa is None or not math.isfinite(kappa):
-        return Decision(
-            Verdict.INCONCLUSIVE,
-            f"kappa undefined (every entry on one side): agreement {pct(agreement)}, base rate {pct(base_rate)}",
-        )
-    why = f"Cohen's kappa {kappa:.3f} (need {min_kappa:g}); raw agreement {pct(agreement)} against a base rate of {pct(base_rate)} unchanged"
-    return decide(supports=kappa >= min_kappa, refutes=kappa < min_kappa, n=1, why=why)
+        return Decision(Verdict.INCONCLUSIVE, f"kappa undefined (one class only): {quote}")
+    why = f"Cohen's kappa {kappa:.3f} (need {min_kappa:g}); {quote}"
+    return _verdict(kappa >= min_kappa, kappa < min_kappa, why)

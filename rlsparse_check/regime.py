@@ -38,15 +38,16 @@ PAPER = {
 }
 
 
-def run_row(label: str, spec: Any, flip_share: Mapping[float, float]) -> dict[str, Any]:
-    """One ``regime["runs"]`` entry from a resolved RunSpec."""
+def run_row(label: str, spec: Any, flip_share: Mapping[str, float]) -> dict[str, Any]:
+    """One ``regime["runs"]`` entry from a resolved RunSpec (``flip_share`` keyed by
+    ``f"{rate:g}"``, as :func:`~rlsparse_check.precision.regime_profile` gives it)."""
     return {
         "label": label,
         "algo": spec.algo,
         "lr": spec.lr,
         "steps": spec.steps,
         "lr_x_steps": spec.lr * spec.steps,
-        "flip_share": flip_share.get(spec.lr),
+        "flip_share": flip_share.get(f"{spec.lr:g}"),
     }
 
 

@@ -25,3 +25,17 @@ def test_a_missing_folder_is_an_os_error_not_a_created_folder(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_text(tmp_path / "nope" / "x.json", "{}")
     assert not (tmp_path / "nope").exists()
+
+
+def test_a_written_file_gets_the_usual_permissions_not_a_temporary_files(tmp_path):
+    import os
+    import stat
+
+    from rlsparse_check.atomic import write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -238,7 +238,7 @@ def test_full_rank_reaches_every_verdict():
     assert full_rank(0.01, 0.99, **kw).verdict is N
     assert full_rank(None, 0.99, matrices=0, published_style=None, random_reference=None
                      ).verdict is I
-    assert "says little about structure" in full_rank(0.995, 0.99, **kw).reason
+    assert "says little of structure" in full_rank(0.995, 0.99, **kw).reason
 
 
 def spread(densities):

@@ -47,8 +47,7 @@ def test_a_model_at_the_published_rate_needs_no_invariance_runs():
     d = Design(algos=("grpo",), primary="grpo", rl_lr=1e-6, rl_steps=300, published_lr=1e-6,
                sft_lr=1e-5, usual_beta={"grpo": 0.0})
     assert d.invariance() is None
-    assert all(c.variant == "" or "lr1e-06" not in c.variant
-               for c in conditions_for({"regime", "C9"}, d))
+    assert conditions_for({"regime"}, d) == [Condition("grpo")]
 
 
 def test_each_claim_asks_only_for_its_runs_without_repeats():
@@ -61,3 +60,11 @@ def test_each_claim_asks_only_for_its_runs_without_repeats():
     every = conditions_for({f"C{i}" for i in range(1, 10)} | {"regime"}, d)
     assert len(every) == len(set(every))
     assert every.index(Condition("grpo", "rlmask", mask="rl")) > every.index(Condition("grpo"))
+
+
+def test_only_tests_of_the_claims_suite_name_claims():
+    from fixtures.pretrain import claims_of
+
+    assert claims_of(["claims/test_c1_sparsity_range.py::test_x[grpo]",
+                      "claims/test_regime.py::test_y", "tests/test_regime.py::test_z",
+                      "tests/test_c1_like.py::t"]) == {"C1", "regime"}

@@ -8,7 +8,7 @@ from rlsparse_check.regime import invariance, run_row
 
 def test_a_run_row_carries_rate_steps_and_flip_share():
     spec = RunSpec(algo="grpo", lr=2e-6, steps=150)
-    row = run_row("grpo-seed0", spec, {2e-6: 0.01})
+    row = run_row("grpo-seed0", spec, {"2e-06": 0.01})
     assert row == {"label": "grpo-seed0", "algo": "grpo", "lr": 2e-6, "steps": 150,
                    "lr_x_steps": 2e-6 * 150, "flip_share": 0.01}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rlsparse_check.checkpoints import open_checkpoint, write_safetensors
-from rlsparse_check.masks import MaskSet
+from rlsparse_check.masks import NO_LAYER, MaskSet
 from rlsparse_check.spread import binade, block_densities, norms_against_matched
 
 NAMES = ("model.layers.0.input_layernorm.weight", "model.layers.0.mlp.up_proj.weight")
@@ -14,7 +14,7 @@ NAMES = ("model.layers.0.input_layernorm.weight", "model.layers.0.mlp.up_proj.we
 
 def test_block_densities_leave_out_tensors_outside_numbered_blocks():
     by_layer = {"0": {"numel": 10, "changed": 2}, "1": {"numel": 10, "changed": 5},
-                "other": {"numel": 10, "changed": 10}}
+                NO_LAYER: {"numel": 10, "changed": 10}}
     assert block_densities(by_layer) == {"0": 0.2, "1": 0.5}
 
 

@@ -1,0 +1,89 @@
+"""The shape of the package: no import cycles, short single-purpose modules, one formatter.
+
+Imports inside functions count too: a lazy import that closes a loop is still a back-and-forth
+path between two modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "rlsparse_check"
+MAX_LINES = 400
+CATCH_ALL = {"common", "utils", "util", "helpers", "misc"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports_of(path: Path, known: set[str]) -> set[str]:
+    """Package modules ``path`` imports (a ``from pkg import name`` counts pkg.name when that
+    is a module, else pkg)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+        else:
+            continue
+        for name in names:
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found
+
+
+def test_the_package_has_no_import_cycle():
+    mods = modules()
+    graph = {name: imports_of(path, set(mods)) - {name} for name, path in mods.items()}
+    # a package's __init__ importing its own submodules is its public surface, not a cycle
+    for name in graph:
+        graph[name] = {m for m in graph[name] if not m.startswith(name + ".")}
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+
+
+def test_modules_are_short_and_named_for_what_they_hold():
+    for name, path in modules().items():
+        lines = len(path.read_text().splitlines())
+        assert lines <= MAX_LINES, f"{name}: {lines} lines (split it along a real seam)"
+        assert path.stem not in CATCH_ALL, f"{name}: name the module for what it holds"
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff"
+                                                          ).exists(), reason="ruff not installed")
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_the_code_passes_ruff(command):
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    targets = ["rlsparse_check", "tests", "claims", "fixtures", "benchmarks", "conftest.py"]
+    done = subprocess.run([ruff, *command, *targets], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
