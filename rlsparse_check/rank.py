@@ -126,33 +126,44 @@ def _half_ulp_matrix(half_ulp: object, shape: tuple[int, ...] | None = None) -> 
     return h
 
 
-def storage_noise_floor(half_ulp: np.ndarray) -> float:
+def storage_noise_floor(half_ulp: np.ndarray, changed: object = None) -> float:
     """Estimated spectral norm of a rounding-error matrix whose entries are bounded by
     ``half_ulp`` (same shape as the update; see the module docstring for the formula and its
     source). When both checkpoints were rounded (e.g. an fp32 base saved in bf16 too), pass
-    ``sqrt(h_base**2 + h_tuned**2)``; a base stored exactly needs only the tuned half-ULP."""
+    ``sqrt(h_base**2 + h_tuned**2)``; a base stored exactly needs only the tuned half-ULP.
+
+    ``changed`` (optional, a bool matrix): the entries whose stored value changed. Their error is
+    plain rounding of a value that moved by more than the rounding, uniform within +-h (variance
+    h**2 / 3); only the unchanged entries carry the structured error (minus an update below its
+    half-ULP) that needs the bound h**2. Without it every entry is taken at the bound."""
     h = _half_ulp_matrix(half_ulp)
     if h.size == 0:
         return 0.0
     var = h * h
+    if changed is not None:
+        moved = np.asarray(changed, dtype=bool)
+        if moved.shape != h.shape:
+            raise StatsInputError(f"changed has shape {moved.shape} but half-ULP {h.shape}")
+        var = np.where(moved, var / 3.0, var)
     sigma_rows = math.sqrt(float(var.sum(axis=1).max()))
     sigma_cols = math.sqrt(float(var.sum(axis=0).max()))
     return sigma_rows + sigma_cols + float(h.max()) * math.sqrt(2 * math.log(sum(h.shape)))
 
 
-def noise_floor_rank(update: object, half_ulp: object) -> int:
+def noise_floor_rank(update: object, half_ulp: object, changed: object = None) -> int:
     """Number of singular values of ``update`` above :func:`storage_noise_floor` of
-    ``half_ulp``: the rank that storage rounding cannot explain (0 for pure rounding noise)."""
+    ``half_ulp`` (and ``changed``): the rank that storage rounding cannot explain (0 for pure
+    rounding noise)."""
     arr = _matrix(update)
-    floor = storage_noise_floor(_half_ulp_matrix(half_ulp, arr.shape))
+    floor = storage_noise_floor(_half_ulp_matrix(half_ulp, arr.shape), changed)
     if arr.size == 0:
         return 0
     sigma = np.linalg.svd(arr.astype(np.float64), compute_uv=False)
     return int(np.count_nonzero(sigma > floor))
 
 
-def noise_floor_rank_ratio(update: object, half_ulp: object) -> float:
-    """``noise_floor_rank(update, half_ulp) / min(m, n)`` (0.0 for an empty matrix)."""
+def noise_floor_rank_ratio(update: object, half_ulp: object, changed: object = None) -> float:
+    """``noise_floor_rank(update, half_ulp, changed) / min(m, n)`` (0.0 for an empty matrix)."""
     arr = _matrix(update)
     full = min(arr.shape)
-    return noise_floor_rank(arr, half_ulp) / full if full else 0.0
+    return noise_floor_rank(arr, half_ulp, changed) / full if full else 0.0

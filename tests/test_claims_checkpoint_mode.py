@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fixtures.planted_family import write_planted_family
@@ -67,7 +68,61 @@ def test_independent_masks_do_not_reproduce_the_overlap_claim(tmp_path):
     assert code == 1
     (c3,) = report["claims"]
     assert c3["verdict"] == "not_reproduced"
-    assert c3["measured"]["min_ratio_stratified"] == pytest.approx(1.0, abs=0.1)
+    assert c3["measured"]["excess_stratified"]["value"] == pytest.approx(0.0, abs=0.05)
+    (source,) = {t["source"] for t in c3["statistics"]["thresholds"]
+                 if t["name"] == "min-overlap-excess"}
+    assert source == "paper"
+
+
+def write_members(directory: Path, base: dict, members: list[dict]):
+    """A base and tuned checkpoints (bf16) from arrays, as a planted family."""
+    from types import SimpleNamespace
+
+    from fixtures.planted import write_checkpoint
+
+    tuned = [write_checkpoint(directory / f"tuned-{i}", m, dtype="bfloat16")
+             for i, m in enumerate(members)]
+    return SimpleNamespace(base=write_checkpoint(directory / "base", base, dtype="bfloat16"),
+                           tuned=tuned)
+
+
+def subset_pair(directory: Path):
+    """Tuned B changes half of the entries tuned A changes (B is a subset of A)."""
+    rng = np.random.default_rng(7)
+    base = {f"model.layers.{i}.mlp.up_proj.weight": rng.integers(-48, 49, (64, 32)) / 64.0
+            for i in range(2)}
+    a, b = {}, {}
+    for name, w in base.items():
+        mask_a = rng.random(w.shape) < 0.3
+        mask_b = mask_a & (rng.random(w.shape) < 0.5)
+        a[name], b[name] = w + mask_a / 8.0, w + mask_b / 8.0
+    return base, a, b
+
+
+@pytest.mark.parametrize("order", ["a-then-b", "b-then-a"])
+def test_a_subset_pair_reproduces_the_overlap_claim_in_either_order(tmp_path, order):
+    base, a, b = subset_pair(tmp_path)
+    family = write_members(tmp_path / "ckpt", base, [a, b] if order == "a-then-b" else [b, a])
+    code, output, report = run_claims(tmp_path, family, "claims/test_c3_overlap.py")
+    (c3,) = report["claims"]
+    assert c3["verdict"] == "reproduced", output[-2000:]
+    assert c3["measured"]["excess_stratified"]["value"] == pytest.approx(1.0)
+
+
+def test_a_rank_one_update_in_bf16_refutes_c7_and_a_dense_random_one_reproduces_it(tmp_path):
+    rng = np.random.default_rng(8)
+    base = {"model.layers.0.mlp.up_proj.weight": rng.normal(0, 0.02, (96, 64)),
+            "model.layers.0.mlp.down_proj.weight": rng.normal(0, 0.02, (64, 96))}
+    rank_one = {n: w + 1e-3 * np.outer(rng.normal(size=w.shape[0]), rng.normal(size=w.shape[1]))
+                for n, w in base.items()}
+    dense = {n: w + rng.normal(0, 1e-3, w.shape) for n, w in base.items()}
+    family = write_members(tmp_path / "ckpt", base, [rank_one, dense])
+    code, output, report = run_claims(tmp_path, family, "claims/test_c7_rank.py")
+    cases = {c["case"]: c for c in report["claims"][0]["cases"]}
+    assert cases["t1-tuned-0"]["verdict"] == "not_reproduced", output[-2000:]
+    assert cases["t1-tuned-0"]["measured"]["mean_rank_ratio"] < 0.1
+    assert cases["t1-tuned-0"]["measured"]["published_style_mean_rank_ratio"] > 0.5
+    assert cases["t2-tuned-1"]["verdict"] == "reproduced"
 
 
 def test_a_missing_checkpoint_is_a_usage_error_naming_it(tmp_path):
