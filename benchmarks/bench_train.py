@@ -57,7 +57,7 @@ def _direct_grpo() -> float:
     from trl import GRPOConfig, GRPOTrainer
 
     from rlsparse_check.models import load_model
-    from rlsparse_check.recipes.common import quiet
+    from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.tasks import draw, get_task, reward
 
     start = base_checkpoint("tiny-qwen2", "float32")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rlsparse_check.cli import main
-from rlsparse_check.recipes.run import DATA
+from rlsparse_check.recipes.base import DATA
 
 
 def _err_lines(capsys) -> list[str]:

@@ -135,7 +135,8 @@ def _cache(args: argparse.Namespace) -> object:
 def _run_base(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rlsparse_check.recipes.run import base_checkpoint, publish
+    from rlsparse_check.recipes import base_checkpoint
+    from rlsparse_check.recipes.store import publish
 
     folder = publish(
         base_checkpoint(args.model, args.save_dtype, cache=_cache(args)), Path(args.out)

@@ -7,8 +7,10 @@ Public API (torch is imported only when a run is built)::
     run.path / "model.safetensors", run.record["eval"]["gain"]
 """
 
+from rlsparse_check.recipes.base import base_checkpoint
 from rlsparse_check.recipes.cache import RunCache
-from rlsparse_check.recipes.run import RUN_JSON_KEYS, Run, base_checkpoint, train
+from rlsparse_check.recipes.execute import RUN_JSON_KEYS
+from rlsparse_check.recipes.run import Run, train
 from rlsparse_check.recipes.spec import ALGOS, DEFAULTS, RL_ALGOS, SFT_ALGOS, RunSpec
 
 __all__ = [

@@ -20,11 +20,20 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from rlsparse_check.recipes.store import sha256_file
+from rlsparse_check.recipes.store import publish, sha256_file
 
-__all__ = ["RunCache", "cache_key", "default_root", "write_manifest", "verify_manifest"]
+__all__ = [
+    "CacheArg",
+    "RunCache",
+    "cache_key",
+    "default_root",
+    "resolve_cache",
+    "throwaway",
+    "write_manifest",
+    "verify_manifest",
+]
 
 MANIFEST = "MANIFEST.json"
 
@@ -128,6 +137,22 @@ class RunCache:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
         return final, False
+
+
+CacheArg = RunCache | Literal["default"] | None
+
+
+def resolve_cache(cache: CacheArg) -> RunCache | None:
+    """``"default"`` -> the default :class:`RunCache`; a cache or None as given."""
+    return RunCache() if cache == "default" else cache
+
+
+def throwaway(call: Callable[[RunCache], Path], out: str | Path | None) -> Path:
+    """Run ``call`` in a throwaway cache and keep only the folder it returns (copied to ``out``
+    or to a new temporary folder that the caller owns)."""
+    target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="rlsparse-"))
+    with tempfile.TemporaryDirectory(prefix="rlsparse-scratch-") as scratch:
+        return publish(call(RunCache(scratch)), target)
 
 
 def _world_size() -> int:

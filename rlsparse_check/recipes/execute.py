@@ -1,4 +1,4 @@
-"""One training run, start to finish: evaluate the base, train with the recipe's TRL trainer
+"""One training run, start to finish: evaluate the base, train with the recipe's trainer
 (inside a mask if given), save in the storage dtype, evaluate again and write ``run.json``.
 
 Called by :func:`rlsparse_check.recipes.run.train` inside a cache entry's temporary folder.
@@ -13,12 +13,34 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import TrainingError
+from rlsparse_check.recipes.base import base_checkpoint, versions
 from rlsparse_check.recipes.cache import RunCache
-from rlsparse_check.recipes.run import base_checkpoint, versions
 from rlsparse_check.recipes.spec import RunSpec
 from rlsparse_check.recipes.store import save_checkpoint, weights_sha256, write_json
 
-__all__ = ["execute"]
+__all__ = ["RUN_JSON_KEYS", "execute"]
+
+RUN_JSON_KEYS = (
+    "algo",
+    "model",
+    "task",
+    "seed",
+    "spec",
+    "hyperparameters",
+    "save_dtype",
+    "mask",
+    "device",
+    "versions",
+    "wall_time_s",
+    "train_time_s",
+    "eval",
+    "weights_sha256",
+    "base",
+    "data",
+    "trainer_args",
+    "log_history",
+    "cache_key",
+)
 
 
 def execute(
@@ -36,9 +58,10 @@ def execute(
 
     from rlsparse_check.models import load_model
     from rlsparse_check.recipes import rl, sft
-    from rlsparse_check.recipes.common import Job, drop_printer, quiet
     from rlsparse_check.recipes.masked import MaskGuard, load_mask
+    from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.sampling import evaluate
+    from rlsparse_check.recipes.trainer import Job, drop_printer
     from rlsparse_check.tasks import get_task
 
     began = time.perf_counter()
@@ -169,5 +192,3 @@ def _device_name(device: str) -> str:
 
         return torch.cuda.get_device_name(0)
     return platform.processor() or platform.machine()
-
-
