@@ -110,7 +110,11 @@ class RunCache:
         return final
 
     def get_or_build(self, key: str, build: Callable[[Path], None]) -> tuple[Path, bool]:
-        """Return ``(entry folder, hit)``; on a miss call ``build(tmp_folder)`` under the lock."""
+        """Return ``(entry folder, hit)``; on a miss call ``build(tmp_folder)`` under the lock.
+
+        A build that writes nothing publishes nothing: under ``accelerate launch`` only the main
+        process writes a run, the others wait for it (:func:`rlsparse_check.recipes.run.train`).
+        """
         hit = self.get(key)
         if hit is not None:
             return hit, True
@@ -127,6 +131,8 @@ class RunCache:
             tmp = Path(tempfile.mkdtemp(prefix=f"{key[:16]}.", dir=self.root / "tmp"))
             try:
                 build(tmp)
+                if not any(tmp.iterdir()):  # another process of the launch writes the entry
+                    return final, False
                 write_manifest(tmp)
                 try:
                     os.replace(tmp, final)

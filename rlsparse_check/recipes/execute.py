@@ -1,11 +1,15 @@
 """One training run, start to finish: evaluate the base, train with the recipe's trainer
 (inside a mask if given), save in the storage dtype, evaluate again and write ``run.json``.
 
-Called by :func:`rlsparse_check.recipes.run.train` inside a cache entry's temporary folder.
+Called by :func:`rlsparse_check.recipes.run.train` inside a cache entry's temporary folder. Under
+``accelerate launch`` every process trains; they must end with identical weights (checked), and
+only the main process writes the folder.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import platform
 import shutil
 import time
@@ -57,7 +61,6 @@ def execute(
     from transformers import set_seed
 
     from rlsparse_check.models import load_model
-    from rlsparse_check.recipes import rl, sft
     from rlsparse_check.recipes.masked import MaskGuard, load_mask
     from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.sampling import evaluate
@@ -84,7 +87,7 @@ def execute(
         progress=progress,
         callbacks=[guard.callback()] if guard else [],
     )
-    builder = {**rl.BUILDERS, **sft.BUILDERS}[spec.algo]
+    builder = _builders()[spec.algo]
     trained = time.perf_counter()
     with quiet():
         try:
@@ -94,11 +97,25 @@ def execute(
             raise TrainingError(f"{spec.algo} on {spec.model}: training failed: {error}") from error
     train_time = time.perf_counter() - trained
     model = trainer.accelerator.unwrap_model(trainer.model)
+    args, history = trainer.args, trainer.state.log_history
+    data_used = getattr(trainer, "data_used", {})
+    del trainer, job  # optimizers and the recipe's other models: not needed from here on
+    gc.collect()
     if guard is not None:
         guard.restore()
         guard.remove()
     shutil.rmtree(tmp / "trainer", ignore_errors=True)
+    world, rank, rank_hashes = _processes(model)
+    if len(set(rank_hashes)) > 1:
+        raise TrainingError(
+            f"{spec.algo}: the {world} processes ended with different weights ({rank_hashes}); "
+            "the run is not reproducible here, train it in one process"
+        )
+    if rank != 0:
+        return
     save_checkpoint(model, tokenizer, tmp, spec.save_dtype)
+    del model, net
+    gc.collect()
     saved, _ = load_model(tmp, device)
     after = evaluate(saved, tokenizer, problems)
     record = {
@@ -119,8 +136,9 @@ def execute(
         "device": {
             "kind": device,
             "name": _device_name(device),
-            "bf16_autocast": bool(trainer.args.bf16),
+            "bf16_autocast": bool(args.bf16),
             "threads": torch.get_num_threads(),
+            **({"processes": world, "rank_weights_sha256": rank_hashes} if world > 1 else {}),
         },
         "versions": versions(),
         "wall_time_s": time.perf_counter() - began,
@@ -141,9 +159,10 @@ def execute(
             "examples_per_step": spec.batch_size,
             "steps": spec.steps,
             "examples": spec.batch_size * spec.steps,
+            **data_used,
         },
-        "trainer_args": _trainer_args(trainer.args),
-        "log_history": [_numbers(entry) for entry in trainer.state.log_history],
+        "trainer_args": _trainer_args(args),
+        "log_history": [_numbers(entry) for entry in history],
         "cache_key": key,
     }
     write_json(tmp / "run.json", record)
@@ -153,6 +172,33 @@ def _tok(path: Path) -> Any:
     from rlsparse_check.models import load_tokenizer
 
     return load_tokenizer(path)
+
+
+def _builders() -> dict[str, Any]:
+    from rlsparse_check.recipes.ppo import BUILDERS as ppo
+    from rlsparse_check.recipes.prime import BUILDERS as prime
+    from rlsparse_check.recipes.rl import BUILDERS as rl
+    from rlsparse_check.recipes.sft import BUILDERS as sft
+
+    return {**rl, **sft, **ppo, **prime}
+
+
+def _processes(model: Any) -> tuple[int, int, list[str]]:
+    """``(world size, rank, sha256 of each process's weights)`` under torch.distributed;
+    ``(1, 0, [])`` in a single process."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return 1, 0, []
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        flat = tensor.detach().to("cpu").contiguous().reshape(-1)
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    hashes: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(hashes, digest.hexdigest())
+    return dist.get_world_size(), dist.get_rank(), hashes
 
 
 TRAINER_ARGS = (
@@ -169,6 +215,12 @@ TRAINER_ARGS = (
     "loss_type",
     "bf16",
     "optim",
+    "critic_learning_rate",
+    "ppo_epochs",
+    "num_mini_batches",
+    "cliprange",
+    "gamma",
+    "lam",
 )
 
 

@@ -4,12 +4,14 @@ A run folder holds ``model.safetensors`` (weights rounded to ``save_dtype``), ``
 ``generation_config.json``, the tokenizer files, ``run.json`` (see
 :data:`~rlsparse_check.recipes.execute.RUN_JSON_KEYS`) and the cache's ``MANIFEST.json``.
 Training starts from the base weights as fp32 master weights and keeps them in fp32; only the
-saved copy is rounded, exactly as the base is.
+saved copy is rounded, exactly as the base is. Under ``accelerate launch`` every process trains
+and the main one writes the run (and ``out``); the others wait for it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,11 @@ def train(
             raise OptionError(f"--mask {spec.mask}: no such file; write one with diff --masks")
         mask_hash = sha256_file(Path(spec.mask))
     if cache is None:
+        if _launched():
+            raise OptionError(
+                "--no-cache under accelerate launch: the processes share their run through the "
+                "cache; give --cache-dir DIR (a folder every process can read) instead"
+            )
         folder = throwaway(lambda c: train(spec, cache=c, progress=progress).path, out)
         return Run(folder, json.loads((folder / "run.json").read_text()), cached=False)
     start = base_checkpoint(spec.model, "float32", cache=cache)
@@ -80,7 +87,25 @@ def train(
             execute(spec, start, device, tmp, progress, key, mask_hash, cache)
 
     folder, hit = cache.get_or_build(key, build)
-    if out is not None:
+    main = _wait_for_main()
+    if out is not None and main:
         folder = publish(folder, Path(out))
-
+    _wait_for_main()
     return Run(folder, json.loads((folder / "run.json").read_text()), cached=hit)
+
+
+def _launched() -> bool:
+    """Whether this process is one of several started by ``accelerate launch`` / torchrun."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def _wait_for_main() -> bool:
+    """Wait for every process of a distributed run (a no-op otherwise); True on the main one."""
+    if not _launched():
+        return True
+    import torch.distributed as dist
+
+    if not dist.is_initialized():  # a cache hit: nothing was trained, nothing to wait for
+        return int(os.environ.get("RANK", "0")) == 0
+    dist.barrier()
+    return dist.get_rank() == 0
