@@ -122,9 +122,12 @@ def test_prime_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not(
 
 
 @pytest.mark.slow
-def test_prime_raises_the_eval_reward_significantly_at_the_published_rate_regime(trained):
-    from fixtures.learning import run_gain
+def test_prime_raises_the_eval_reward_significantly_in_the_published_rate_regime(trained):
+    # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: 0.46 -> 0.63,
+    # 0.66, 0.64 (McNemar p 0.011, 0.002, 0.007)
+    from fixtures.learning import gain_over_seeds, run_gain
 
-    run = trained(algo="prime", steps=150, lr=2e-6)
-    gain = run_gain(run.record["eval"])
-    assert gain["gain"] > 0 and gain["p"] < 0.05, gain
+    runs = [trained(algo="prime", steps=150, lr=2e-6, seed=s) for s in range(3)]
+    gains = [run_gain(run.record["eval"]) for run in runs]
+    assert all(g["gain"] > 0 and g["p"] < 0.05 for g in gains), gains
+    assert gain_over_seeds([g["gain"] for g in gains])["p"] < 0.05

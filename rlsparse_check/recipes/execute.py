@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import platform
 import shutil
 import time
@@ -68,6 +69,8 @@ def execute(
     from rlsparse_check.tasks import get_task
 
     began = time.perf_counter()
+    if device == "cuda":  # deterministic cuBLAS needs a fixed workspace (set before its first use)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     set_seed(spec.seed)
     problems = get_task(spec.task).eval

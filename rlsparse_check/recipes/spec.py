@@ -8,9 +8,10 @@ ratio applies at the published scale (``HUB_LR``). ``beta`` is each algorithm's 
 TRL's defaults.
 
 PPO and PRIME (written here on torch + transformers, TRL has neither) take a learning rate of
-1e-6, the published per-step rate of verl's recipes, and their own knobs (:data:`ONPOLICY`).
-For PPO ``beta`` is the per-token KL coefficient (TRL's PPOConfig ``kl_coef`` 0.05); for PRIME it
-is the implicit PRM's coefficient (verl's ``beta_train`` 0.05; PRIME's KL coefficient is 0).
+1e-6 on every model, the published per-step rate of verl's recipes, and their own knobs
+(:data:`ONPOLICY`). For PPO ``beta`` is the per-token KL coefficient (TRL's PPOConfig
+``kl_coef`` 0.05); for PRIME it is the implicit PRM's coefficient (verl's ``beta_train`` 0.05;
+PRIME's KL coefficient is 0).
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ class RunSpec:
         defaults = DEFAULTS[self.algo]
         lr = self.lr
         if lr is None:
-            lr = defaults["lr"] if builtin else HUB_LR["rl" if self.is_rl else "sft"]
+            published = builtin or self.algo in ONPOLICY  # PPO/PRIME: 1e-6 on every model
+            lr = defaults["lr"] if published else HUB_LR["rl" if self.is_rl else "sft"]
         beta = defaults["beta"] if self.beta is None else self.beta
         knobs = {}
         for name, default in ONPOLICY.get(self.algo, {}).items():
