@@ -1,14 +1,18 @@
 """Benchmark: training speed of every recipe on the embedded model, and the overhead of the
 recipes over calling TRL directly, in the same run.
 
-Each recipe trains ``RLSPARSE_BENCH_STEPS`` steps (default 20) on the CPU without the cache.
+Each recipe trains ``RLSPARSE_BENCH_STEPS`` steps (default 20) on the CPU without the cache, with
+the thread pools pinned to one thread as the claims suite pins them for the tiny models (on a
+shared CPU, larger pools spin against each other and timings swing several-fold).
 ``extra_info`` holds the optimizer steps per second inside ``Trainer.train`` (TRL's own
-``train_steps_per_second``), the time spent building the trainer and its data (sampling for the
+``train_steps_per_second``; PPO and PRIME report theirs the same way, with their ratio to
+GRPO's from the same run), the time spent building the trainer and its data (sampling for the
 preference and in-distribution recipes), and the whole call including the before/after
 evaluation and saving. Nothing asserts a time.
 
     pytest benchmarks/bench_train.py --benchmark-only
     RLSPARSE_BENCH_STEPS=5 pytest benchmarks/bench_train.py -k grpo   # quick look
+    pytest benchmarks/bench_train.py --benchmark-only -k "grpo or ppo or prime"
 
 Target from the issue: a 20-step GRPO run well under 30 s.
 """
@@ -25,8 +29,21 @@ import pytest
 from rlsparse_check.recipes import RunSpec, base_checkpoint, train
 
 STEPS = int(os.environ.get("RLSPARSE_BENCH_STEPS", "20"))
-ALGOS = ("grpo", "rloo", "dpo", "kto", "simpo", "orpo", "sft", "sft-self")
+ALGOS = ("grpo", "ppo", "prime", "rloo", "dpo", "kto", "simpo", "orpo", "sft", "sft-self")
 _WALL: dict[str, float] = {}
+_RATE: dict[str, float] = {}  # optimizer steps per second inside the trainer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    import torch
+
+    from fixtures.threads import pin_threads
+
+    before = torch.get_num_threads()
+    pin_threads(1)
+    yield
+    pin_threads(before)
 
 
 def _final(record: dict) -> dict:
@@ -49,6 +66,9 @@ def test_recipe_speed(benchmark, algo):
         eval_gain=run.record["eval"]["gain"],
     )
     _WALL[algo] = benchmark.stats.stats.median
+    _RATE[algo] = final["train_steps_per_second"]
+    if algo != "grpo" and "grpo" in _RATE:  # same run, same machine: the baseline
+        benchmark.extra_info["steps_per_second_vs_grpo"] = round(_RATE[algo] / _RATE["grpo"], 3)
 
 
 def _direct_grpo() -> float:
@@ -57,7 +77,7 @@ def _direct_grpo() -> float:
     from trl import GRPOConfig, GRPOTrainer
 
     from rlsparse_check.models import load_model
-    from rlsparse_check.recipes.common import quiet
+    from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.tasks import draw, get_task, reward
 
     start = base_checkpoint("tiny-qwen2", "float32")

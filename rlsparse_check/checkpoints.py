@@ -4,6 +4,8 @@ Formats: a ``.safetensors`` file; a folder with ``model.safetensors`` or a shard
 ``model.safetensors.index.json`` (the two sides of a comparison may be sharded differently);
 PyTorch ``.bin`` files (the only path that imports torch). Headers are parsed and checked at
 open (:mod:`rlsparse_check.safetensors_format`), so bad files fail before any data is read.
+Native verl FSDP and DeepSpeed ZeRO checkpoints are refused with the command that converts them
+(:mod:`rlsparse_check.native`).
 Tensor data is read as its stored bits (``uint16`` for bf16/f16, ``uint32`` for f32, ``uint64``
 for f64), memory-mapped (:meth:`Checkpoint.raw`) or in chunks whose pages are released after use
 (:meth:`Checkpoint.chunks`), so a model bigger than RAM can be compared piece by piece.
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rlsparse_check.errors import CheckpointError, MismatchError
+from rlsparse_check.native import native_hint
 from rlsparse_check.safetensors_format import (
     ITEMSIZE,
     TensorSpec,
@@ -181,6 +184,9 @@ def open_checkpoint(path: str | os.PathLike | Checkpoint) -> Checkpoint:
     )
     if not path.exists():
         raise CheckpointError(f"{path}: no such file or folder: {what}")
+    hint = native_hint(path) if path.is_file() or not _has_weights(path) else None
+    if hint is not None:  # a verl or DeepSpeed checkpoint: say how to convert it
+        raise CheckpointError(hint)
     file = _file_in(path, what) if path.is_dir() else path
     if file.name.endswith(".index.json"):
         specs, arrays = _open_index(file)
@@ -191,6 +197,14 @@ def open_checkpoint(path: str | os.PathLike | Checkpoint) -> Checkpoint:
     else:
         raise CheckpointError(f"{file}: unknown checkpoint format: {what}")
     return Checkpoint(path, specs, arrays)
+
+
+def _has_weights(folder: Path) -> bool:
+    try:
+        _file_in(folder, "")
+    except CheckpointError:
+        return False
+    return True
 
 
 def _file_in(folder: Path, what: str) -> Path:

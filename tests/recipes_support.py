@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["run_cache", "trained"]
+__all__ = ["one_thread", "run_cache", "trained"]
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +33,17 @@ def trained(run_cache: Any) -> Callable[..., Any]:
         return train(RunSpec(device="cpu", **fields), cache=run_cache)
 
     return run
+
+
+@pytest.fixture
+def one_thread() -> Any:
+    """Thread pools pinned to one thread for the test (as the claims suite trains the tiny
+    models: larger pools spin against each other on a shared CPU), restored after."""
+    import torch
+
+    from fixtures.threads import pin_threads
+
+    before = torch.get_num_threads()
+    pin_threads(1)
+    yield
+    pin_threads(before)

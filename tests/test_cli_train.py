@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rlsparse_check.cli import main
-from rlsparse_check.recipes.run import DATA
+from rlsparse_check.recipes.base import DATA
 
 
 def _err_lines(capsys) -> list[str]:
@@ -57,7 +57,8 @@ def test_bad_options_exit_2_with_one_line(argv, needle, capsys):
 @pytest.mark.parametrize(
     "extra, needle",
     [
-        (["--algo", "ppo"], "no PPO trainer"),
+        (["--algo", "grpo", "--gamma", "0.9"], "--gamma: applies to ppo only"),
+        (["--algo", "prime", "--ppo-epochs", "0"], "--ppo-epochs 0"),
         (["--algo", "grpo", "--model", "Qwen/NotCachedAnywhere-0B"], "huggingface-cli download"),
         (["--algo", "grpo", "--mask", "missing.npz"], "--mask missing.npz"),
         (["--algo", "grpo", "--task", "mul"], "--task 'mul'"),
@@ -65,10 +66,6 @@ def test_bad_options_exit_2_with_one_line(argv, needle, capsys):
     ],
 )
 def test_unusable_requests_exit_2_naming_the_problem(extra, needle, tmp_path, capsys):
-    from rlsparse_check.recipes.rl import ppo_available
-
-    if "ppo" in extra and ppo_available():
-        pytest.skip("this TRL provides PPOTrainer")
     argv = ["train", *extra, "--steps", "1", "--no-cache", "--device", "cpu"]
     if "--steps" in extra:
         argv = ["train", *extra, "--no-cache", "--device", "cpu"]
@@ -99,3 +96,19 @@ def test_train_writes_the_run_and_a_second_call_is_served_from_the_cache(tmp_pat
     assert first["weights_sha256"] == second["weights_sha256"]
     record = json.loads((tmp_path / "b" / "run.json").read_text())
     assert record["spec"]["steps"] == 2 and record["seed"] == 1
+
+
+@pytest.mark.parametrize("algo", ["ppo", "prime"])
+def test_ppo_and_prime_train_from_the_command_line_bit_for_bit_per_seed(algo, tmp_path, capsys):
+    argv = ["train", "--algo", algo, "--steps", "2", "--lr", "1e-4", "--device", "cpu"]
+    hashes = []
+    for seed, out in (("3", "a"), ("3", "b"), ("4", "c")):
+        code = main([*argv, "--seed", seed, "--no-cache", "--out", str(tmp_path / out)])
+        assert code == 0
+        hashes.append(
+            json.loads(capsys.readouterr().out.strip().splitlines()[-1])["weights_sha256"]
+        )
+    assert hashes[0] == hashes[1] != hashes[2]
+    record = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert record["algo"] == algo and record["spec"]["clip_range"] == 0.2
+    assert record["trainer_args"]["max_steps"] == 2

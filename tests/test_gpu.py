@@ -34,3 +34,21 @@ def test_a_short_grpo_run_on_cuda_learns_and_changes_weights(tmp_path):
     diff = diff_checkpoints(base, run.path)
     assert 0 < diff.changed < diff.total
     assert run.record["eval"]["gain"] > 0, run.record["eval"]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("algo", ["ppo", "prime"])
+def test_ppo_and_prime_on_cuda_move_the_weights_and_repeat_bit_for_bit(algo, tmp_path):
+    if not cuda_available():
+        pytest.skip("no CUDA device is visible")
+    import torch
+
+    spec = RunSpec(algo=algo, seed=0, steps=10, lr=2e-5, device="cuda")
+    one = train(spec, cache=RunCache(tmp_path / "one"))
+    two = train(spec, cache=RunCache(tmp_path / "two"))
+    device = one.record["device"]
+    assert device["kind"] == "cuda" and device["bf16_autocast"] == torch.cuda.is_bf16_supported()
+    assert one.weights.read_bytes() == two.weights.read_bytes()
+    base = base_checkpoint(spec.model, spec.save_dtype, cache=RunCache(tmp_path / "one"))
+    diff = diff_checkpoints(base, one.path)
+    assert 0 < diff.changed < diff.total

@@ -53,7 +53,7 @@ def test_a_mask_of_the_wrong_shape_is_refused():
         MaskGuard(model, {"other": np.ones((2, 2), bool)})
 
 
-@pytest.mark.parametrize("algo", ["sft", "grpo"])
+@pytest.mark.parametrize("algo", ["sft", "grpo", "ppo", "prime"])
 def test_masked_training_leaves_every_entry_outside_the_mask_bit_identical(
     algo,
     trained,

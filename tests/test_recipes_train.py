@@ -7,7 +7,7 @@ import json
 import pytest
 import recipes_support
 
-from rlsparse_check.errors import OptionError, TrainingError
+from rlsparse_check.errors import OptionError
 from rlsparse_check.recipes import RUN_JSON_KEYS, RunSpec, base_checkpoint, train
 from rlsparse_check.tasks import get_task
 
@@ -79,15 +79,6 @@ def test_out_receives_a_copy_of_the_cached_run(trained, run_cache, tmp_path):
         train(RunSpec(algo="grpo", steps=20, device="cpu"), cache=run_cache, out=tmp_path / "other")
 
 
-def test_ppo_is_refused_with_the_reason_when_trl_has_no_ppo_trainer():
-    from rlsparse_check.recipes.rl import ppo_available
-
-    if ppo_available():
-        pytest.skip("this TRL provides PPOTrainer")
-    with pytest.raises(TrainingError, match="no PPO trainer"):
-        train(RunSpec(algo="ppo", steps=1, device="cpu"), cache=None)
-
-
 @pytest.mark.parametrize(
     "fields, option",
     [
@@ -97,8 +88,27 @@ def test_ppo_is_refused_with_the_reason_when_trl_has_no_ppo_trainer():
         ({"save_dtype": "float16"}, "--save-dtype"),
         ({"max_grad_norm": 0.0}, "--max-grad-norm"),
         ({"task": "mul"}, "--task"),
+        ({"algo": "grpo", "gamma": 0.9}, "--gamma: applies to ppo only"),
+        ({"algo": "dpo", "ppo_epochs": 2}, "--ppo-epochs: applies to ppo and prime only"),
+        ({"algo": "ppo", "iterations": 2}, "--iterations"),
+        ({"algo": "ppo", "lam": 1.5}, "--lam"),
+        ({"algo": "prime", "mini_batches": 0}, "--mini-batches"),
+        ({"algo": "prime", "critic_lr": 0.0}, "--critic-lr"),
     ],
 )
 def test_bad_spec_fields_name_their_option(fields, option):
     with pytest.raises(OptionError, match=option):
         RunSpec(**fields)
+
+
+def test_ppo_and_prime_knobs_enter_only_their_own_specs():
+    from rlsparse_check.recipes import DEFAULTS, ONPOLICY
+
+    plain = RunSpec(algo="grpo").resolved().to_dict()
+    assert not set(ONPOLICY["ppo"]) & set(plain)
+    ppo = RunSpec(algo="ppo", lr=2e-6).resolved()
+    assert ppo.lr == 2e-6 and ppo.beta == DEFAULTS["ppo"]["beta"]
+    assert (ppo.ppo_epochs, ppo.critic_lr, ppo.lam) == (4, 2e-5, 0.95)
+    prime = RunSpec(algo="prime", ppo_epochs=2).resolved()
+    assert (prime.ppo_epochs, prime.critic_lr, prime.lr) == (2, 1e-6, 1e-6)
+    assert "gamma" not in prime.to_dict() and "critic_lr" in prime.to_dict()

@@ -3,23 +3,26 @@
     rlsparse-check base --model tiny-qwen2 [--save-dtype bfloat16] --out DIR
     rlsparse-check train --algo grpo --seed 0 --steps 20 [--lr --beta --max-grad-norm | --no-clip
         --iterations --task --mask MASKS.npz --device --no-cache --cache-dir] --out DIR
+    rlsparse-check train --algo ppo|prime [--ppo-epochs --mini-batches --critic-lr --clip-range
+        --gamma --lam (PPO)] ... --out DIR
 
 Runs are cached by content (``--cache-dir``, default ``$RLSPARSE_CACHE`` or
 ``~/.cache/rlsparse-check``); ``--no-cache`` trains afresh. A progress bar shows on a terminal.
+Under ``accelerate launch`` every process trains and the main one writes and prints the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from rlsparse_check.errors import OptionError
+from rlsparse_check.recipes.spec import ALGOS, ONPOLICY
+from rlsparse_check.recipes.store import SAVE_DTYPES
 
 __all__ = ["register"]
-
-_ALGOS = ("grpo", "rloo", "dpo", "kto", "simpo", "orpo", "ppo", "sft", "sft-self")
-_DTYPES = ("bfloat16", "float32")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train --model with --algo and write the run to --out.",
     )
     _common(train)
-    train.add_argument("--algo", required=True, choices=_ALGOS, help="training algorithm")
+    train.add_argument("--algo", required=True, choices=ALGOS, help="training algorithm")
     train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
     train.add_argument("--steps", type=int, default=20, help="optimizer steps (default 20)")
     train.add_argument("--task", default="add", help="data set: add or sub (default add)")
@@ -70,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--num-generations",
         type=int,
         default=8,
-        help="completions per prompt (GRPO/RLOO; samples for preference data)",
+        help="completions per prompt (GRPO/RLOO/PPO/PRIME; samples for preference data)",
     )
     train.add_argument("--weight-decay", type=_nonneg, default=0.0, help="AdamW weight decay")
     train.add_argument(
@@ -80,8 +83,41 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train only inside this mask (from rlsparse-check diff --masks)",
     )
     train.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    _onpolicy(train.add_argument_group("PPO and PRIME (default: the algorithm's usual value)"))
     train.set_defaults(run=_run_train)
     _one_line_errors(train)
+
+
+def _onpolicy(group: argparse._ArgumentGroup) -> None:
+    ppo, prime = ONPOLICY["ppo"], ONPOLICY["prime"]
+    group.add_argument(
+        "--ppo-epochs",
+        type=int,
+        default=None,
+        help=f"epochs per rollout batch (ppo {ppo['ppo_epochs']}, prime {prime['ppo_epochs']})",
+    )
+    group.add_argument(
+        "--mini-batches", type=int, default=None, help="policy updates per epoch (default 1)"
+    )
+    group.add_argument(
+        "--critic-lr",
+        type=_positive,
+        default=None,
+        help=f"PPO critic / PRIME reward-model learning rate (ppo {ppo['critic_lr']:g} x --lr, "
+        f"prime {prime['critic_lr']:g} x --lr)",
+    )
+    group.add_argument(
+        "--clip-range",
+        type=_positive,
+        default=None,
+        help=f"clipped-surrogate epsilon, also PPO's value clip (default {ppo['clip_range']})",
+    )
+    group.add_argument(
+        "--gamma", type=_nonneg, default=None, help=f"PPO discount (default {ppo['gamma']})"
+    )
+    group.add_argument(
+        "--lam", type=_nonneg, default=None, help=f"PPO GAE lambda (default {ppo['lam']})"
+    )
 
 
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +138,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--save-dtype",
         default="bfloat16",
-        choices=_DTYPES,
+        choices=SAVE_DTYPES,
         help="storage dtype of the saved weights (default bfloat16)",
     )
     parser.add_argument("--out", required=True, help="folder to write the checkpoint to")
@@ -135,7 +171,8 @@ def _cache(args: argparse.Namespace) -> object:
 def _run_base(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rlsparse_check.recipes.run import base_checkpoint, publish
+    from rlsparse_check.recipes import base_checkpoint
+    from rlsparse_check.recipes.store import publish
 
     folder = publish(
         base_checkpoint(args.model, args.save_dtype, cache=_cache(args)), Path(args.out)
@@ -165,6 +202,12 @@ def _run_train(args: argparse.Namespace) -> int:
         save_dtype=args.save_dtype,
         mask=args.mask,
         device=args.device,
+        ppo_epochs=args.ppo_epochs,
+        mini_batches=args.mini_batches,
+        critic_lr=args.critic_lr,
+        gamma=args.gamma,
+        lam=args.lam,
+        clip_range=args.clip_range,
     )
     run = train(spec, cache=_cache(args), out=args.out, progress=sys.stderr.isatty())
     ev = run.record["eval"]
@@ -176,5 +219,6 @@ def _run_train(args: argparse.Namespace) -> int:
         "reward_after": ev["after"]["reward"],
         "weights_sha256": run.record["weights_sha256"],
     }
-    print(json.dumps(summary))
+    if os.environ.get("RANK", "0") == "0":  # the main process of an accelerate launch
+        print(json.dumps(summary))
     return 0

@@ -1,4 +1,5 @@
-"""Training recipes: RL (TRL GRPO/RLOO/DPO/KTO/SimPO/ORPO), SFT, masked fine-tuning, run cache.
+"""Training recipes: RL (TRL GRPO/RLOO/DPO/KTO/SimPO/ORPO; PPO and PRIME written here), SFT,
+masked fine-tuning, run cache.
 
 Public API (torch is imported only when a run is built)::
 
@@ -7,13 +8,16 @@ Public API (torch is imported only when a run is built)::
     run.path / "model.safetensors", run.record["eval"]["gain"]
 """
 
+from rlsparse_check.recipes.base import base_checkpoint
 from rlsparse_check.recipes.cache import RunCache
-from rlsparse_check.recipes.run import RUN_JSON_KEYS, Run, base_checkpoint, train
-from rlsparse_check.recipes.spec import ALGOS, DEFAULTS, RL_ALGOS, SFT_ALGOS, RunSpec
+from rlsparse_check.recipes.execute import RUN_JSON_KEYS
+from rlsparse_check.recipes.run import Run, train
+from rlsparse_check.recipes.spec import ALGOS, DEFAULTS, ONPOLICY, RL_ALGOS, SFT_ALGOS, RunSpec
 
 __all__ = [
     "ALGOS",
     "DEFAULTS",
+    "ONPOLICY",
     "RL_ALGOS",
     "SFT_ALGOS",
     "RUN_JSON_KEYS",

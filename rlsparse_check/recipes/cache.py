@@ -20,11 +20,20 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from rlsparse_check.recipes.store import sha256_file
+from rlsparse_check.recipes.store import publish, sha256_file
 
-__all__ = ["RunCache", "cache_key", "default_root", "write_manifest", "verify_manifest"]
+__all__ = [
+    "CacheArg",
+    "RunCache",
+    "cache_key",
+    "default_root",
+    "resolve_cache",
+    "throwaway",
+    "write_manifest",
+    "verify_manifest",
+]
 
 MANIFEST = "MANIFEST.json"
 
@@ -101,7 +110,11 @@ class RunCache:
         return final
 
     def get_or_build(self, key: str, build: Callable[[Path], None]) -> tuple[Path, bool]:
-        """Return ``(entry folder, hit)``; on a miss call ``build(tmp_folder)`` under the lock."""
+        """Return ``(entry folder, hit)``; on a miss call ``build(tmp_folder)`` under the lock.
+
+        A build that writes nothing publishes nothing: under ``accelerate launch`` only the main
+        process writes a run, the others wait for it (:func:`rlsparse_check.recipes.run.train`).
+        """
         hit = self.get(key)
         if hit is not None:
             return hit, True
@@ -118,6 +131,8 @@ class RunCache:
             tmp = Path(tempfile.mkdtemp(prefix=f"{key[:16]}.", dir=self.root / "tmp"))
             try:
                 build(tmp)
+                if not any(tmp.iterdir()):  # another process of the launch writes the entry
+                    return final, False
                 write_manifest(tmp)
                 try:
                     os.replace(tmp, final)
@@ -128,6 +143,22 @@ class RunCache:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
         return final, False
+
+
+CacheArg = RunCache | Literal["default"] | None
+
+
+def resolve_cache(cache: CacheArg) -> RunCache | None:
+    """``"default"`` -> the default :class:`RunCache`; a cache or None as given."""
+    return RunCache() if cache == "default" else cache
+
+
+def throwaway(call: Callable[[RunCache], Path], out: str | Path | None) -> Path:
+    """Run ``call`` in a throwaway cache and keep only the folder it returns (copied to ``out``
+    or to a new temporary folder that the caller owns)."""
+    target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="rlsparse-"))
+    with tempfile.TemporaryDirectory(prefix="rlsparse-scratch-") as scratch:
+        return publish(call(RunCache(scratch)), target)
 
 
 def _world_size() -> int:

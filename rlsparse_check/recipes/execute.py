@@ -1,11 +1,16 @@
-"""One training run, start to finish: evaluate the base, train with the recipe's TRL trainer
+"""One training run, start to finish: evaluate the base, train with the recipe's trainer
 (inside a mask if given), save in the storage dtype, evaluate again and write ``run.json``.
 
-Called by :func:`rlsparse_check.recipes.run.train` inside a cache entry's temporary folder.
+Called by :func:`rlsparse_check.recipes.run.train` inside a cache entry's temporary folder. Under
+``accelerate launch`` every process trains; they must end with identical weights (checked), and
+only the main process writes the folder.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import os
 import platform
 import shutil
 import time
@@ -13,12 +18,34 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import TrainingError
+from rlsparse_check.recipes.base import base_checkpoint, versions
 from rlsparse_check.recipes.cache import RunCache
-from rlsparse_check.recipes.run import base_checkpoint, versions
 from rlsparse_check.recipes.spec import RunSpec
 from rlsparse_check.recipes.store import save_checkpoint, weights_sha256, write_json
 
-__all__ = ["execute"]
+__all__ = ["RUN_JSON_KEYS", "execute"]
+
+RUN_JSON_KEYS = (
+    "algo",
+    "model",
+    "task",
+    "seed",
+    "spec",
+    "hyperparameters",
+    "save_dtype",
+    "mask",
+    "device",
+    "versions",
+    "wall_time_s",
+    "train_time_s",
+    "eval",
+    "weights_sha256",
+    "base",
+    "data",
+    "trainer_args",
+    "log_history",
+    "cache_key",
+)
 
 
 def execute(
@@ -35,13 +62,15 @@ def execute(
     from transformers import set_seed
 
     from rlsparse_check.models import load_model
-    from rlsparse_check.recipes import rl, sft
-    from rlsparse_check.recipes.common import Job, drop_printer, quiet
     from rlsparse_check.recipes.masked import MaskGuard, load_mask
+    from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.sampling import evaluate
+    from rlsparse_check.recipes.trainer import Job, drop_printer
     from rlsparse_check.tasks import get_task
 
     began = time.perf_counter()
+    if device == "cuda":  # deterministic cuBLAS needs a fixed workspace (set before its first use)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     set_seed(spec.seed)
     problems = get_task(spec.task).eval
@@ -61,7 +90,7 @@ def execute(
         progress=progress,
         callbacks=[guard.callback()] if guard else [],
     )
-    builder = {**rl.BUILDERS, **sft.BUILDERS}[spec.algo]
+    builder = _builders()[spec.algo]
     trained = time.perf_counter()
     with quiet():
         try:
@@ -71,11 +100,25 @@ def execute(
             raise TrainingError(f"{spec.algo} on {spec.model}: training failed: {error}") from error
     train_time = time.perf_counter() - trained
     model = trainer.accelerator.unwrap_model(trainer.model)
+    args, history = trainer.args, trainer.state.log_history
+    data_used = getattr(trainer, "data_used", {})
+    del trainer, job  # optimizers and the recipe's other models: not needed from here on
+    gc.collect()
     if guard is not None:
         guard.restore()
         guard.remove()
     shutil.rmtree(tmp / "trainer", ignore_errors=True)
+    world, rank, rank_hashes = _processes(model)
+    if len(set(rank_hashes)) > 1:
+        raise TrainingError(
+            f"{spec.algo}: the {world} processes ended with different weights ({rank_hashes}); "
+            "the run is not reproducible here, train it in one process"
+        )
+    if rank != 0:
+        return
     save_checkpoint(model, tokenizer, tmp, spec.save_dtype)
+    del model, net
+    gc.collect()
     saved, _ = load_model(tmp, device)
     after = evaluate(saved, tokenizer, problems)
     record = {
@@ -96,8 +139,9 @@ def execute(
         "device": {
             "kind": device,
             "name": _device_name(device),
-            "bf16_autocast": bool(trainer.args.bf16),
+            "bf16_autocast": bool(args.bf16),
             "threads": torch.get_num_threads(),
+            **({"processes": world, "rank_weights_sha256": rank_hashes} if world > 1 else {}),
         },
         "versions": versions(),
         "wall_time_s": time.perf_counter() - began,
@@ -118,9 +162,10 @@ def execute(
             "examples_per_step": spec.batch_size,
             "steps": spec.steps,
             "examples": spec.batch_size * spec.steps,
+            **data_used,
         },
-        "trainer_args": _trainer_args(trainer.args),
-        "log_history": [_numbers(entry) for entry in trainer.state.log_history],
+        "trainer_args": _trainer_args(args),
+        "log_history": [_numbers(entry) for entry in history],
         "cache_key": key,
     }
     write_json(tmp / "run.json", record)
@@ -130,6 +175,33 @@ def _tok(path: Path) -> Any:
     from rlsparse_check.models import load_tokenizer
 
     return load_tokenizer(path)
+
+
+def _builders() -> dict[str, Any]:
+    from rlsparse_check.recipes.ppo import BUILDERS as ppo
+    from rlsparse_check.recipes.prime import BUILDERS as prime
+    from rlsparse_check.recipes.rl import BUILDERS as rl
+    from rlsparse_check.recipes.sft import BUILDERS as sft
+
+    return {**rl, **sft, **ppo, **prime}
+
+
+def _processes(model: Any) -> tuple[int, int, list[str]]:
+    """``(world size, rank, sha256 of each process's weights)`` under torch.distributed;
+    ``(1, 0, [])`` in a single process."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return 1, 0, []
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        flat = tensor.detach().to("cpu").contiguous().reshape(-1)
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    hashes: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(hashes, digest.hexdigest())
+    return dist.get_world_size(), dist.get_rank(), hashes
 
 
 TRAINER_ARGS = (
@@ -146,6 +218,12 @@ TRAINER_ARGS = (
     "loss_type",
     "bf16",
     "optim",
+    "critic_learning_rate",
+    "ppo_epochs",
+    "num_mini_batches",
+    "cliprange",
+    "gamma",
+    "lam",
 )
 
 
@@ -169,5 +247,3 @@ def _device_name(device: str) -> str:
 
         return torch.cuda.get_device_name(0)
     return platform.processor() or platform.machine()
-
-

@@ -97,7 +97,7 @@ def build_base(name: str, out: Path) -> Path:
     """Pretrain ``name`` and write it to ``out`` in bfloat16 (weights, config, tokenizer)."""
     import torch
 
-    from rlsparse_check.recipes.common import quiet
+    from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.store import save_checkpoint, sha256_file, write_json
 
     model, tokenizer = pretrain(name)

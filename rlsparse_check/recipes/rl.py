@@ -1,10 +1,10 @@
 """RL recipes through TRL: GRPO, RLOO (online, verifier reward) and DPO, KTO, SimPO, ORPO
 (offline, preference data from the model's own samples scored by the verifier).
 
-Each builder takes a :class:`~rlsparse_check.recipes.common.Job` and returns a ready trainer. Data
+Each builder takes a :class:`~rlsparse_check.recipes.trainer.Job` and returns a ready trainer. Data
 budget: ``steps x batch_size`` prompts (GRPO/RLOO, each with ``num_generations`` completions),
-pairs (DPO/SimPO/ORPO) or labelled samples (KTO). PPO is not in TRL 1.x: asking for it raises
-:class:`TrainingError`.
+pairs (DPO/SimPO/ORPO) or labelled samples (KTO). PPO and PRIME are not in TRL 1.x: they live in
+:mod:`rlsparse_check.recipes.ppo` and :mod:`rlsparse_check.recipes.prime`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from rlsparse_check.errors import TrainingError
-from rlsparse_check.recipes.common import Job, trainer_kwargs
-from rlsparse_check.recipes.sampling import MAX_NEW_TOKENS, generate
+from rlsparse_check.recipes.sampling import MAX_LENGTH, MAX_NEW_TOKENS, own_samples
+from rlsparse_check.recipes.trainer import Job, trainer_kwargs
 from rlsparse_check.tasks import draw, get_task, kto_examples, preference_pairs, reward
 
-__all__ = ["BUILDERS", "check_ppo", "own_samples", "ppo_available"]
-
-MAX_LENGTH = 16  # prompt + completion tokens of the synthetic tasks, with room
+__all__ = ["BUILDERS"]
 
 
 def _verifier(completions: list[Any], answer: list[str], **_: Any) -> list[float]:
@@ -66,21 +64,6 @@ def _rloo(job: Job) -> Any:
     from trl import RLOOConfig, RLOOTrainer
 
     return _online(job, RLOOConfig, RLOOTrainer)
-
-
-def own_samples(job: Job) -> tuple[list[Any], list[list[str]]]:
-    """``num_generations`` sampled completions (temperature 1, seeded) per train problem."""
-    spec = job.spec
-    problems = list(get_task(spec.task).train)
-    samples = generate(
-        job.model,
-        job.tokenizer,
-        [p.prompt for p in problems],
-        k=spec.num_generations,
-        greedy=False,
-        seed=spec.seed,
-    )
-    return problems, samples
 
 
 def _offline_data(job: Job, build: Any) -> Any:
@@ -134,39 +117,14 @@ def _kto(job: Job) -> Any:
 def _simpo(job: Job) -> Any:
     from trl.experimental.cpo import CPOConfig, CPOTrainer
 
-    return _offline(
-        job, CPOConfig, CPOTrainer, preference_pairs,
-        loss_type="simpo", cpo_alpha=0.0, simpo_gamma=0.5,
-    )  # fmt: skip
+    simpo = {"loss_type": "simpo", "cpo_alpha": 0.0, "simpo_gamma": 0.5}
+    return _offline(job, CPOConfig, CPOTrainer, preference_pairs, **simpo)
 
 
 def _orpo(job: Job) -> Any:
     from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
     return _offline(job, ORPOConfig, ORPOTrainer, preference_pairs)
-
-
-def ppo_available() -> bool:
-    """Whether the installed TRL has a PPO trainer (TRL 1.x has none)."""
-    import trl
-
-    return hasattr(trl, "PPOTrainer")
-
-
-def check_ppo() -> None:
-    """Raise :class:`TrainingError` with the reason when PPO cannot run here."""
-    import trl
-
-    if not ppo_available():
-        raise TrainingError(
-            f"--algo ppo: the installed TRL {trl.__version__} has no PPO trainer; use grpo or "
-            "rloo (online RL with a verifier), or install a TRL release that provides PPOTrainer"
-        )
-    raise TrainingError("--algo ppo: this TRL's PPOTrainer needs a value model; not supported yet")
-
-
-def _ppo(job: Job) -> Any:
-    check_ppo()
 
 
 BUILDERS = {
@@ -176,5 +134,4 @@ BUILDERS = {
     "kto": _kto,
     "simpo": _simpo,
     "orpo": _orpo,
-    "ppo": _ppo,
 }

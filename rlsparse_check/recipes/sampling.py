@@ -11,35 +11,43 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from rlsparse_check.tasks import Problem, reward
+from rlsparse_check.tasks import Problem, get_task, reward
 
-__all__ = ["generate", "evaluate"]
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_NEW_TOKENS",
+    "evaluate",
+    "generate",
+    "own_samples",
+    "sample_tokens",
+    "until_eos",
+]
 
 MAX_NEW_TOKENS = 4  # answers have at most 2 digits, plus end-of-sequence and one spare
+MAX_LENGTH = 16  # prompt + completion tokens of the synthetic tasks, with room
 
 
-def generate(
+def sample_tokens(
     model: Any,
-    tokenizer: Any,
-    prompts: Sequence[str],
+    encoded: Sequence[Sequence[int]],
     *,
+    eos: int,
     k: int = 1,
     greedy: bool = True,
-    seed: int = 0,
+    generator: Any = None,
     max_new_tokens: int = MAX_NEW_TOKENS,
     temperature: float = 1.0,
-) -> list[list[str]]:
-    """``k`` completions per prompt (greedy: ``k`` identical ones), decoded without specials."""
+) -> list[list[list[int]]]:
+    """``k`` continuations of each prompt (token ids), as generated: a row stops growing at
+    ``eos`` (later positions repeat ``eos``) and rows are at most ``max_new_tokens`` long.
+    Sampling (``greedy=False``) draws from ``generator``, a seeded CPU ``torch.Generator``."""
     import torch
 
     device = next(model.parameters()).device
-    generator = torch.Generator(device="cpu").manual_seed(seed)
-    eos = tokenizer.eos_token_id
     groups: dict[int, list[int]] = defaultdict(list)
-    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
     for index, ids in enumerate(encoded):
         groups[len(ids)].append(index)
-    out: list[list[str]] = [[] for _ in prompts]
+    out: list[list[list[int]]] = [[] for _ in encoded]
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -61,13 +69,46 @@ def generate(
                 ids = torch.cat([ids, token[:, None]], dim=1)
                 if bool(done.all()):
                     break
-            rows = torch.stack(new, dim=1).tolist()
-            for row_index, row in enumerate(rows):
-                cut = row.index(eos) if eos in row else len(row)
-                text = tokenizer.decode(row[:cut], skip_special_tokens=True)
-                out[members[row_index // k]].append(text)
+            for row_index, row in enumerate(torch.stack(new, dim=1).tolist()):
+                out[members[row_index // k]].append(row)
     model.train(was_training)
     return out
+
+
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    *,
+    k: int = 1,
+    greedy: bool = True,
+    seed: int = 0,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    temperature: float = 1.0,
+) -> list[list[str]]:
+    """``k`` completions per prompt (greedy: ``k`` identical ones), decoded without specials."""
+    import torch
+
+    eos = tokenizer.eos_token_id
+    rows = sample_tokens(
+        model,
+        [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts],
+        eos=eos,
+        k=k,
+        greedy=greedy,
+        generator=torch.Generator(device="cpu").manual_seed(seed),
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+    )
+    return [
+        [tokenizer.decode(until_eos(row, eos), skip_special_tokens=True) for row in group]
+        for group in rows
+    ]
+
+
+def until_eos(row: Sequence[int], eos: int) -> list[int]:
+    """The tokens of a generated row before its first ``eos``."""
+    return list(row[: row.index(eos)] if eos in row else row)
 
 
 def evaluate(model: Any, tokenizer: Any, problems: Sequence[Problem]) -> dict[str, Any]:
@@ -76,3 +117,19 @@ def evaluate(model: Any, tokenizer: Any, problems: Sequence[Problem]) -> dict[st
     rewards = [reward(c[0], p.answer) for c, p in zip(completions, problems, strict=True)]
     mean = sum(rewards) / len(rewards) if rewards else 0.0
     return {"reward": mean, "accuracy": mean, "n": len(rewards), "rewards": rewards}
+
+
+def own_samples(job: Any) -> tuple[list[Problem], list[list[str]]]:
+    """``num_generations`` sampled completions (temperature 1, seeded) per train problem of a
+    :class:`~rlsparse_check.recipes.trainer.Job`."""
+    spec = job.spec
+    problems = list(get_task(spec.task).train)
+    samples = generate(
+        job.model,
+        job.tokenizer,
+        [p.prompt for p in problems],
+        k=spec.num_generations,
+        greedy=False,
+        seed=spec.seed,
+    )
+    return problems, samples

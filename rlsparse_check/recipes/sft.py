@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from rlsparse_check.errors import TrainingError
-from rlsparse_check.recipes.common import Job, trainer_kwargs
-from rlsparse_check.recipes.rl import MAX_LENGTH, own_samples
+from rlsparse_check.recipes.sampling import MAX_LENGTH, own_samples
+from rlsparse_check.recipes.trainer import Job, trainer_kwargs
 from rlsparse_check.tasks import draw, get_task, self_sft_examples, sft_examples
 
 __all__ = ["BUILDERS"]

@@ -12,6 +12,11 @@ small-step regime the outcome follows lr x steps (measured on tiny-qwen2, GRPO, 
 bitwise sparsity, 0.333), and every claims run checks that equivalence again. ``beta`` is each
 algorithm's own coefficient (GRPO/RLOO/PPO: KL penalty; DPO/KTO/SimPO: preference temperature;
 ORPO: odds-ratio weight) with TRL's defaults.
+
+PPO and PRIME (written here on torch + transformers, TRL has neither) have their own knobs
+(:data:`ONPOLICY`). For PPO ``beta`` is the per-token KL coefficient (TRL's PPOConfig
+``kl_coef`` 0.05); for PRIME it is the implicit PRM's coefficient (verl's ``beta_train`` 0.05;
+PRIME's KL coefficient is 0).
 """
 
 from __future__ import annotations
@@ -33,10 +38,11 @@ __all__ = [
     "PUBLISHED_LR",
     "PUBLISHED_STEPS",
     "BUILTIN_RATE_FACTOR",
+    "ONPOLICY",
     "RunSpec",
 ]
 
-RL_ALGOS = ("grpo", "rloo", "dpo", "kto", "simpo", "orpo", "ppo")
+RL_ALGOS = ("grpo", "rloo", "dpo", "kto", "simpo", "orpo", "ppo", "prime")
 SFT_ALGOS = ("sft", "sft-self")
 ALGOS = RL_ALGOS + SFT_ALGOS
 
@@ -45,6 +51,7 @@ PUBLISHED_LR: dict[str, float] = {
     "grpo": 1e-6,
     "rloo": 1e-6,
     "ppo": 1e-6,
+    "prime": 1e-6,
     "dpo": 5e-7,
     "kto": 5e-7,
     "simpo": 1e-6,
@@ -58,6 +65,7 @@ PUBLISHED_STEPS: dict[str, int] = {
     "grpo": 300,
     "rloo": 300,
     "ppo": 300,
+    "prime": 300,
     "dpo": 200,
     "kto": 400,
     "simpo": 100,
@@ -71,6 +79,7 @@ _BETA: dict[str, float | None] = {
     "grpo": 0.0,
     "rloo": 0.05,
     "ppo": 0.05,
+    "prime": 0.05,
     "dpo": 0.1,
     "kto": 0.1,
     "simpo": 2.0,
@@ -89,6 +98,22 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     for algo in ALGOS
 }
 
+#: Knobs of the recipes written here, with their defaults (``critic_lr`` as a multiple of
+#: ``lr``). PPO: TRL's PPOConfig (num_ppo_epochs 4, num_mini_batches 1, gamma 1.0, lam 0.95,
+#: cliprange 0.2) and verl's critic rate (critic 1e-5 beside actor 1e-6). PRIME: verl's PRIME
+#: recipe (ppo_epochs 1 over one mini-batch, clip 0.2, PRM lr = actor lr 1e-6); no GAE there.
+ONPOLICY: dict[str, dict[str, float]] = {
+    "ppo": {
+        "ppo_epochs": 4,
+        "mini_batches": 1,
+        "critic_lr": 10.0,
+        "gamma": 1.0,
+        "lam": 0.95,
+        "clip_range": 0.2,
+    },
+    "prime": {"ppo_epochs": 1, "mini_batches": 1, "critic_lr": 1.0, "clip_range": 0.2},
+}
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -98,6 +123,13 @@ class RunSpec:
     the same for every algorithm, so ``steps x batch_size`` is the data budget. GRPO/RLOO draw
     ``num_generations`` completions per prompt; ``iterations`` > 1 reuses each generated batch
     for that many updates (off-policy). ``max_grad_norm=None`` turns clipping off.
+
+    PPO and PRIME (:data:`ONPOLICY`; None takes the algorithm's default, other algorithms
+    leave them None): ``steps`` counts policy updates, as for the TRL trainers; each rollout
+    batch (``batch_size`` prompts x ``num_generations`` samples) serves ``ppo_epochs`` epochs of
+    ``mini_batches`` updates. ``critic_lr`` is the rate of PPO's value model or PRIME's implicit
+    PRM; ``gamma`` and ``lam`` are PPO's GAE discount and lambda; ``clip_range`` is the clipped
+    surrogate's epsilon (and PPO's value clip).
     """
 
     model: str = DEFAULT_MODEL
@@ -115,6 +147,12 @@ class RunSpec:
     save_dtype: str = "bfloat16"
     mask: str | None = None
     device: str = "auto"
+    ppo_epochs: int | None = None
+    mini_batches: int | None = None
+    critic_lr: float | None = None
+    gamma: float | None = None
+    lam: float | None = None
+    clip_range: float | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -140,9 +178,32 @@ class RunSpec:
                 f"--device {self.device!r}: choose cpu, cuda or auto",
             ),
         ]
-        for ok, message in checks:
+        for ok, message in checks + self._onpolicy_checks():
             if not ok:
                 raise OptionError(message)
+
+    def _onpolicy_checks(self) -> list[tuple[bool, str]]:
+        knobs = ONPOLICY.get(self.algo, {})
+        given = {f.name: getattr(self, f.name) for f in _ONPOLICY_FIELDS}
+        flag = {name: "--" + name.replace("_", "-") for name in given}
+        checks = [
+            (value is None or name in knobs, f"{flag[name]}: applies to {_users(name)} only")
+            for name, value in given.items()
+        ]
+        if self.algo in ONPOLICY:
+            checks.append(
+                (self.iterations == 1, f"--iterations: {self.algo} reuses rollouts by --ppo-epochs")
+            )
+        for name in ("ppo_epochs", "mini_batches"):
+            value = given[name]
+            checks.append((value is None or value >= 1, f"{flag[name]} {value}: at least 1"))
+        for name in ("critic_lr", "clip_range"):
+            value = given[name]
+            checks.append((value is None or value > 0, f"{flag[name]} {value}: must be positive"))
+        for name in ("gamma", "lam"):
+            value = given[name]
+            checks.append((value is None or 0 <= value <= 1, f"{flag[name]} {value}: in [0, 1]"))
+        return checks
 
     @property
     def is_rl(self) -> bool:
@@ -158,7 +219,25 @@ class RunSpec:
         if steps is None:
             steps = usual["steps"] if builtin else PUBLISHED_STEPS[self.algo]
         beta = usual["beta"] if self.beta is None else self.beta
-        return dataclasses.replace(self, lr=lr, steps=steps, beta=beta)
+        knobs = {}
+        for name, default in ONPOLICY.get(self.algo, {}).items():
+            value = getattr(self, name)
+            if value is None:
+                value = float(f"{lr * default:.12g}") if name == "critic_lr" else default
+            knobs[name] = value
+        return dataclasses.replace(self, lr=lr, steps=steps, beta=beta, **knobs)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field, less the PPO/PRIME knobs of the algorithms that have none."""
+        out = dataclasses.asdict(self)
+        for f in _ONPOLICY_FIELDS:
+            if f.name not in ONPOLICY.get(self.algo, {}):
+                del out[f.name]
+        return out
+
+
+_ONPOLICY_FIELDS = [f for f in dataclasses.fields(RunSpec) if f.name in ONPOLICY["ppo"]]
+
+
+def _users(name: str) -> str:
+    return " and ".join(algo for algo, knobs in ONPOLICY.items() if name in knobs)

@@ -1,4 +1,5 @@
-"""Writing checkpoint folders: weights in the storage dtype, config, tokenizer, hashes.
+"""Writing checkpoint folders: weights in the storage dtype, config, tokenizer, hashes, and
+atomic copies of finished folders.
 
 Training always keeps fp32 master weights; :func:`save_checkpoint` rounds a *copy* of them to the
 storage dtype (bfloat16 rounds to nearest even, as ``torch.Tensor.to`` does), so base and tuned
@@ -9,13 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from rlsparse_check.atomic import write_text
 from rlsparse_check.errors import OptionError
 
-__all__ = ["SAVE_DTYPES", "save_checkpoint", "sha256_file", "weights_sha256", "write_json"]
+__all__ = [
+    "SAVE_DTYPES",
+    "publish",
+    "save_checkpoint",
+    "sha256_file",
+    "weights_sha256",
+    "write_json",
+]
 
 SAVE_DTYPES = ("bfloat16", "float32")
 
@@ -64,4 +75,18 @@ def save_checkpoint(model: Any, tokenizer: Any, out: Path, save_dtype: str) -> P
     config["dtype"] = save_dtype  # the storage dtype, not the fp32 of the master weights
     write_json(out / "config.json", config)
     tokenizer.save_pretrained(str(out))
+    return out
+
+
+def publish(folder: Path, out: Path) -> Path:
+    """Copy a run folder to ``out`` atomically (an existing run folder there is replaced)."""
+    out = Path(out).expanduser().resolve()
+    if out.exists() and any(out.iterdir()) and not (out / "config.json").exists():
+        raise OptionError(f"--out {out}: exists and is not a checkpoint folder; choose another")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    shutil.copytree(folder, tmp, dirs_exist_ok=True)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
     return out

@@ -1,4 +1,4 @@
-"""What every TRL trainer of the recipes shares: the training arguments and a quiet context.
+"""What every trainer of the recipes shares: the job it is built from and the training arguments.
 
 The arguments pin what the claims depend on: constant learning rate (so lr x steps is the
 distance budget), explicit clipping (``max_grad_norm=None`` -> 0, i.e. off), seeds everywhere and
@@ -8,16 +8,11 @@ checkpoints, no reporting, no gradient checkpointing.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Job", "trainer_kwargs", "quiet", "bf16_autocast", "drop_printer"]
+__all__ = ["Job", "trainer_kwargs", "bf16_autocast", "drop_printer"]
 
 
 @dataclass
@@ -70,37 +65,6 @@ def trainer_kwargs(job: Job, *, per_device_batch: int) -> dict[str, Any]:
         disable_tqdm=not job.progress,
         dataloader_num_workers=0,
     )
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Silence TRL/transformers/datasets warnings, notices and dataset progress bars."""
-    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    import datasets
-    import transformers
-
-    names = ("transformers", "trl", "accelerate", "datasets", "torch")
-    levels = {name: logging.getLogger(name).level for name in names}
-    verbosity = transformers.logging.get_verbosity()
-    bars = datasets.is_progress_bar_enabled()
-    hf_bars = transformers.utils.logging.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.logging.set_verbosity_error()
-    for name in names:
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-        if bars:
-            datasets.enable_progress_bars()
-        if hf_bars:
-            transformers.utils.logging.enable_progress_bar()
 
 
 def drop_printer(trainer: Any) -> Any:
