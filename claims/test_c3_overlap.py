@@ -30,12 +30,31 @@ from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
 TITLE = "Masks of different runs overlap above chance"
-PAPER = {"summary": "~60% one-sided overlap vs ~36% chance",
-         "overlap": 0.60, "chance": 0.36, "jaccard_bit_exact_study": [0.55, 0.60],
-         "jaccard_chance_bit_exact_study": [0.37, 0.47]}
-KEEP = ("a", "b", "overlap_ab", "overlap_ba", "jaccard", "chance_ab", "chance_ab_stratified",
-        "both", "attainable", "expected_stratified", "excess_stratified", "excess_stratified_sd",
-        "excess_independent", "p_stratified", "p_stratified_adjusted", "p_independent_adjusted")
+PAPER = {
+    "summary": "~60% one-sided overlap vs ~36% chance",
+    "overlap": 0.60,
+    "chance": 0.36,
+    "jaccard_bit_exact_study": [0.55, 0.60],
+    "jaccard_chance_bit_exact_study": [0.37, 0.47],
+}
+KEEP = (
+    "a",
+    "b",
+    "overlap_ab",
+    "overlap_ba",
+    "jaccard",
+    "chance_ab",
+    "chance_ab_stratified",
+    "both",
+    "attainable",
+    "expected_stratified",
+    "excess_stratified",
+    "excess_stratified_sd",
+    "excess_independent",
+    "p_stratified",
+    "p_stratified_adjusted",
+    "p_independent_adjusted",
+)
 
 
 def _order(excess: float | None) -> float:
@@ -43,51 +62,86 @@ def _order(excess: float | None) -> float:
 
 
 def test_update_masks_overlap_above_the_stratified_null(
-        checkpoint_group, overlap_rows, rlsparse_settings, record_claim):
+    checkpoint_group, overlap_rows, rlsparse_settings, record_claim
+):
     group, pairs = checkpoint_group
     if not pairs:
         if rlsparse_settings.mode == "training":
-            pytest.skip(f"C3 group '{group}' has fewer than two trained runs (e.g. --seeds 1, "
-                        "or one algorithm in --algos)")
-        pytest.skip("C3 needs at least two tuned checkpoints of the same base: give --tuned "
-                    "twice or more")
+            pytest.skip(
+                f"C3 group '{group}' has fewer than two trained runs (e.g. --seeds 1, "
+                "or one algorithm in --algos)"
+            )
+        pytest.skip(
+            "C3 needs at least two tuned checkpoints of the same base: give --tuned twice or more"
+        )
     s = rlsparse_settings
     rows = sorted(overlap_rows[group], key=lambda r: _order(r["excess_stratified"]))
-    decision = all_of([(f"{r['a']} vs {r['b']}", overlap_above_chance(
-        r, r["p_stratified_adjusted"], s.min_overlap_excess, s.alpha)) for r in rows],
-        decisive_only=True)
+    decision = all_of(
+        [
+            (
+                f"{r['a']} vs {r['b']}",
+                overlap_above_chance(r, r["p_stratified_adjusted"], s.min_overlap_excess, s.alpha),
+            )
+            for r in rows
+        ],
+        decisive_only=True,
+    )
     excesses = [r["excess_stratified"] for r in rows if r["excess_stratified"] is not None]
     spread = {"value": pystats.fmean(excesses) if excesses else None, "per_pair": excesses}
     if len(excesses) >= 2:
         from rlsparse_check.stats import mean_ci
 
         spread["ci"] = list(mean_ci(excesses, 1 - s.alpha))
-    record_claim(ClaimResult(
-        id="C3", title=TITLE, case=group, verdict=decision.verdict,
-        reason=f"{len(rows)} pair(s); {'worst' if len(rows) > 1 else 'the pair'}: "
-               f"{decision.reason}",
-        headline=f"Group '{group}': {len(rows)} pair(s) reach {pct(min(excesses, default=None))}"
-                 f" to {pct(max(excesses, default=None))} of the attainable excess over "
-                 f"magnitude-stratified chance (need {pct(s.min_overlap_excess)}): "
-                 f"{decision.verdict.value.replace('_', ' ')}.",
-        paper={**PAPER, "criterion": f"excess over stratified chance >= "
-                                     f"{s.min_overlap_excess:g} of the attainable, and "
-                                     f"{s.correction}-adjusted p < {s.alpha:g}, for every pair"},
-        measured={"key": "excess_stratified", "excess_stratified": spread,
-                  "pairs": [{k: r.get(k) for k in KEEP} for r in rows]},
-        statistics={"test": "magnitude-stratified hypergeometric null, one-sided",
-                    "p": max(r["p_stratified"] for r in rows),
-                    "p_adjusted": max(r["p_stratified_adjusted"] for r in rows),
-                    "correction": s.correction,
-                    "correction_family": f"all {sum(len(v) for v in overlap_rows.values())} "
-                                         f"pairs of the claim ({', '.join(overlap_rows)})",
-                    "alpha": s.alpha, "n": len(rows),
-                    "thresholds": [entry("min-overlap-excess", s.min_overlap_excess),
-                                   entry("alpha", s.alpha)]},
-        runs=[case.run_record() for pair in pairs for case in pair],
-        plots={"overlap": [{"pair": f"{r['a']} vs {r['b']}", "observed": r["overlap_ab"],
-                            "chance_independent": r["chance_ab"],
-                            "chance_stratified": r["chance_ab_stratified"],
-                            "excess": r["excess_stratified"], "attainable": r["attainable"]}
-                           for r in rows]},
-    ))
+    record_claim(
+        ClaimResult(
+            id="C3",
+            title=TITLE,
+            case=group,
+            verdict=decision.verdict,
+            reason=f"{len(rows)} pair(s); {'worst' if len(rows) > 1 else 'the pair'}: "
+            f"{decision.reason}",
+            headline=f"Group '{group}': {len(rows)} pair(s) reach "
+            f"{pct(min(excesses, default=None))} to {pct(max(excesses, default=None))} of the "
+            f"attainable excess over magnitude-stratified chance (need {pct(s.min_overlap_excess)}): "
+            f"{decision.verdict.value.replace('_', ' ')}.",
+            paper={
+                **PAPER,
+                "criterion": f"excess over stratified chance >= "
+                f"{s.min_overlap_excess:g} of the attainable, and "
+                f"{s.correction}-adjusted p < {s.alpha:g}, for every pair",
+            },
+            measured={
+                "key": "excess_stratified",
+                "excess_stratified": spread,
+                "pairs": [{k: r.get(k) for k in KEEP} for r in rows],
+            },
+            statistics={
+                "test": "magnitude-stratified hypergeometric null, one-sided",
+                "p": max(r["p_stratified"] for r in rows),
+                "p_adjusted": max(r["p_stratified_adjusted"] for r in rows),
+                "correction": s.correction,
+                "correction_family": f"all {sum(len(v) for v in overlap_rows.values())} "
+                f"pairs of the claim ({', '.join(overlap_rows)})",
+                "alpha": s.alpha,
+                "n": len(rows),
+                "thresholds": [
+                    entry("min-overlap-excess", s.min_overlap_excess),
+                    entry("alpha", s.alpha),
+                ],
+            },
+            runs=[case.run_record() for pair in pairs for case in pair],
+            plots={
+                "overlap": [
+                    {
+                        "pair": f"{r['a']} vs {r['b']}",
+                        "observed": r["overlap_ab"],
+                        "chance_independent": r["chance_ab"],
+                        "chance_stratified": r["chance_ab_stratified"],
+                        "excess": r["excess_stratified"],
+                        "attainable": r["attainable"],
+                    }
+                    for r in rows
+                ]
+            },
+        )
+    )

@@ -46,7 +46,8 @@ def _mean(values) -> float | None:
 
 
 def test_updates_of_weight_matrices_are_nearly_full_rank(
-        checkpoint_case, checkpoint_diffs, rlsparse_settings, record_claim, request):
+    checkpoint_case, checkpoint_diffs, rlsparse_settings, record_claim, request
+):
     from rlsparse_check.checkpoints import open_checkpoint
     from rlsparse_check.precision import half_ulp
     from rlsparse_check.rank import noise_floor_rank_ratio, random_sparse_rank_ratio, rank_ratio
@@ -60,8 +61,10 @@ def test_updates_of_weight_matrices_are_nearly_full_rank(
     # runs of the suite start from fp32 master weights, so their stored base is rounded too;
     # a given checkpoint was fine-tuned from the stored base itself
     rounded_base = checkpoint_case.meta.get("source") == "training"
-    with open_checkpoint(checkpoint_case.base) as base, \
-            open_checkpoint(checkpoint_case.tuned) as tuned:
+    with (
+        open_checkpoint(checkpoint_case.base) as base,
+        open_checkpoint(checkpoint_case.tuned) as tuned,
+    ):
         for i, name in enumerate(chosen):
             t, dtype = diff.tensors[name], tuned.spec(name).dtype
             w0, w1 = base.values(name, float), tuned.values(name, float)
@@ -72,43 +75,77 @@ def test_updates_of_weight_matrices_are_nearly_full_rank(
             published[name] = rank_ratio((w1 - w0).astype("float32"))
             reference[name] = random_sparse_rank_ratio(t.shape, t.changed / t.numel, seed=i)
     master = _master_ratios(checkpoint_case, chosen, request)
-    decision = full_rank(_mean(above_floor.values()), s.min_rank_ratio, matrices=len(above_floor),
-                         published_style=_mean(published.values()),
-                         random_reference=_mean(reference.values()))
-    record_claim(ClaimResult(
-        id="C7", title=TITLE, case=checkpoint_case.label, verdict=decision.verdict,
-        reason=decision.reason,
-        headline=f"{checkpoint_case.label}: mean rank above the storage noise floor "
-                 f"{100 * (_mean(above_floor.values()) or 0):.1f}% of full rank (published-style "
-                 f"tolerance: {100 * (_mean(published.values()) or 0):.1f}%) against the claimed "
-                 f"{100 * s.min_rank_ratio:g}%: {decision.verdict.value.replace('_', ' ')}.",
-        paper={**PAPER, "criterion": f"mean rank ratio above the storage noise floor >= "
-                                     f"{s.min_rank_ratio:g}"},
-        measured={"key": "mean_rank_ratio", "mean_rank_ratio": _mean(above_floor.values()),
-                  "min_rank_ratio": min(above_floor.values(), default=None),
-                  "published_style_mean_rank_ratio": _mean(published.values()),
-                  "fp32_master_mean_rank_ratio": _mean(master.values()) if master
-                  else "not measured (no fp32 save of this run)",
-                  "random_sparse_mean_rank_ratio": _mean(reference.values()),
-                  "updated_matrices": len(matrices), "measured_matrices": len(chosen),
-                  "skipped_too_large": too_large,
-                  "not_updated_matrices": sum(1 for t in diff.tensors.values()
-                                              if len(t.shape) == 2 and not t.changed)},
-        statistics={"test": "rank above the noise floor of storage rounding (SVD)",
-                    "n": len(above_floor),
-                    "thresholds": [entry("min-rank-ratio", s.min_rank_ratio)]},
-        runs=[checkpoint_case.run_record()],
-        plots={"series": {"Rank ratio per matrix": {
-            "x_label": "matrix (name order)", "y_label": "rank / min(m, n)",
-            "lines": {label: {"x": list(range(len(values))), "y": list(values.values())}
-                      for label, values in (("above the noise floor", above_floor),
-                                            ("published-style tolerance", published),
-                                            ("fp32 master update", master),
-                                            ("random sparse, same density", reference))
-                      if values},
-            "reference": {"label": f"claimed {s.min_rank_ratio:g}", "y": [s.min_rank_ratio]}}}}
-        if above_floor else {},
-    ))
+    decision = full_rank(
+        _mean(above_floor.values()),
+        s.min_rank_ratio,
+        matrices=len(above_floor),
+        published_style=_mean(published.values()),
+        random_reference=_mean(reference.values()),
+    )
+    record_claim(
+        ClaimResult(
+            id="C7",
+            title=TITLE,
+            case=checkpoint_case.label,
+            verdict=decision.verdict,
+            reason=decision.reason,
+            headline=f"{checkpoint_case.label}: mean rank above the storage noise floor "
+            f"{100 * (_mean(above_floor.values()) or 0):.1f}% of full rank (published-style "
+            f"tolerance: {100 * (_mean(published.values()) or 0):.1f}%) against the claimed "
+            f"{100 * s.min_rank_ratio:g}%: {decision.verdict.value.replace('_', ' ')}.",
+            paper={
+                **PAPER,
+                "criterion": f"mean rank ratio above the storage noise floor >= "
+                f"{s.min_rank_ratio:g}",
+            },
+            measured={
+                "key": "mean_rank_ratio",
+                "mean_rank_ratio": _mean(above_floor.values()),
+                "min_rank_ratio": min(above_floor.values(), default=None),
+                "published_style_mean_rank_ratio": _mean(published.values()),
+                "fp32_master_mean_rank_ratio": _mean(master.values())
+                if master
+                else "not measured (no fp32 save of this run)",
+                "random_sparse_mean_rank_ratio": _mean(reference.values()),
+                "updated_matrices": len(matrices),
+                "measured_matrices": len(chosen),
+                "skipped_too_large": too_large,
+                "not_updated_matrices": sum(
+                    1 for t in diff.tensors.values() if len(t.shape) == 2 and not t.changed
+                ),
+            },
+            statistics={
+                "test": "rank above the noise floor of storage rounding (SVD)",
+                "n": len(above_floor),
+                "thresholds": [entry("min-rank-ratio", s.min_rank_ratio)],
+            },
+            runs=[checkpoint_case.run_record()],
+            plots={
+                "series": {
+                    "Rank ratio per matrix": {
+                        "x_label": "matrix (name order)",
+                        "y_label": "rank / min(m, n)",
+                        "lines": {
+                            label: {"x": list(range(len(values))), "y": list(values.values())}
+                            for label, values in (
+                                ("above the noise floor", above_floor),
+                                ("published-style tolerance", published),
+                                ("fp32 master update", master),
+                                ("random sparse, same density", reference),
+                            )
+                            if values
+                        },
+                        "reference": {
+                            "label": f"claimed {s.min_rank_ratio:g}",
+                            "y": [s.min_rank_ratio],
+                        },
+                    }
+                }
+            }
+            if above_floor
+            else {},
+        )
+    )
 
 
 def _master_ratios(case, names: list[str], request) -> dict[str, float]:

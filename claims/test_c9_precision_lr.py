@@ -33,31 +33,53 @@ from rlsparse_check.results import ClaimResult, Decision, Verdict
 from rlsparse_check.thresholds import entry
 
 TITLE = "Sparsity follows storage precision and learning rate (half-ULP mechanism)"
-PAPER = {"summary": "fp32 checkpoints nearly dense; higher RL lr removes most sparsity",
-         "sft_low_lr_sparsity": 0.60, "rl_median_lr": 5e-7, "sft_median_lr": 5e-6}
+PAPER = {
+    "summary": "fp32 checkpoints nearly dense; higher RL lr removes most sparsity",
+    "sft_low_lr_sparsity": 0.60,
+    "rl_median_lr": 5e-7,
+    "sft_median_lr": 5e-6,
+}
 PARTS = ("a-precision", "b-learning-rate", "c-half-ulp")
 
 
 def _map_plot(cells: list[dict]) -> dict:
-    return {"x_label": "lr x steps", "y_label": "bitwise sparsity",
-            "cells": [{k: c[k] for k in ("algo", "dtype", "lr", "steps", "lr_x_steps",
-                                         "sparsity")} for c in cells]}
+    return {
+        "x_label": "lr x steps",
+        "y_label": "bitwise sparsity",
+        "cells": [
+            {k: c[k] for k in ("algo", "dtype", "lr", "steps", "lr_x_steps", "sparsity")}
+            for c in cells
+        ],
+    }
 
 
 def _precision(m, s) -> tuple[Decision, dict, dict]:
     test = m["precision"]
     if test is None:
         return Decision(Verdict.INCONCLUSIVE, "too little data (one seed)"), {}, {}
-    decision = much_greater("bf16 minus fp32 sparsity (paired by seed)", test, s.sparser_margin,
-                            s.alpha, p_above=m["family"]["a"].get("p_adjusted"))
-    measured = {"key": "sparsity_difference",
-                "sparsity_difference": {"value": test.diff, "ci": [test.lower, test.upper]},
-                "bf16_sparsity": {"value": sum(m["bf16"]) / len(m["bf16"]), "per_seed": m["bf16"]},
-                "fp32_sparsity": {"value": sum(m["fp32"]) / len(m["fp32"]), "per_seed": m["fp32"]}}
-    stats = {"test": test.test, "p": test.p_above, "p_adjusted": m["family"]["a"]["p_adjusted"],
-             "p_below_margin": test.p_below, "n": test.n, "effect": test.diff,
-             "ci": [test.lower, test.upper],
-             "thresholds": [entry("sparser-margin", s.sparser_margin), entry("alpha", s.alpha)]}
+    decision = much_greater(
+        "bf16 minus fp32 sparsity (paired by seed)",
+        test,
+        s.sparser_margin,
+        s.alpha,
+        p_above=m["family"]["a"].get("p_adjusted"),
+    )
+    measured = {
+        "key": "sparsity_difference",
+        "sparsity_difference": {"value": test.diff, "ci": [test.lower, test.upper]},
+        "bf16_sparsity": {"value": sum(m["bf16"]) / len(m["bf16"]), "per_seed": m["bf16"]},
+        "fp32_sparsity": {"value": sum(m["fp32"]) / len(m["fp32"]), "per_seed": m["fp32"]},
+    }
+    stats = {
+        "test": test.test,
+        "p": test.p_above,
+        "p_adjusted": m["family"]["a"]["p_adjusted"],
+        "p_below_margin": test.p_below,
+        "n": test.n,
+        "effect": test.diff,
+        "ci": [test.lower, test.upper],
+        "thresholds": [entry("sparser-margin", s.sparser_margin), entry("alpha", s.alpha)],
+    }
     return decision, measured, stats
 
 
@@ -67,21 +89,44 @@ def _learning_rate(m, s) -> tuple[Decision, dict, dict]:
         return Decision(Verdict.INCONCLUSIVE, "no map runs"), {}, {}
     t = m["trends"][primary]
     p_adj = m["family"]["b"].get("p_adjusted")
-    decision = trend(f"{primary} sparsity vs lr x steps (bf16, seeds kept together)",
-                     t["falling"], t["rising"], s.alpha, p_falling=p_adj)
-    rl = sorted((c for c in m["cells"] if c["algo"] == primary and c["dtype"] == "bf16"),
-                key=lambda c: c["lr_x_steps"])
-    measured = {"key": "trend_statistic", "trend_statistic": t["falling"].statistic,
-                "sparsity_by_lr_x_steps": [{"lr": c["lr"], "steps": c["steps"],
-                                            "lr_x_steps": c["lr_x_steps"],
-                                            "sparsity": c["sparsity"]} for c in rl],
-                "other_trends": {a: {"statistic": v["falling"].statistic,
-                                     "p_falling": v["falling"].p_value}
-                                 for a, v in m["trends"].items() if a != primary}}
-    stats = {"test": t["falling"].name, "statistic": t["falling"].statistic,
-             "p": t["falling"].p_value, "p_adjusted": p_adj,
-             "p_opposite_direction": t["rising"].p_value, "n": t["falling"].n,
-             "thresholds": [entry("alpha", s.alpha)]}
+    decision = trend(
+        f"{primary} sparsity vs lr x steps (bf16, seeds kept together)",
+        t["falling"],
+        t["rising"],
+        s.alpha,
+        p_falling=p_adj,
+    )
+    rl = sorted(
+        (c for c in m["cells"] if c["algo"] == primary and c["dtype"] == "bf16"),
+        key=lambda c: c["lr_x_steps"],
+    )
+    measured = {
+        "key": "trend_statistic",
+        "trend_statistic": t["falling"].statistic,
+        "sparsity_by_lr_x_steps": [
+            {
+                "lr": c["lr"],
+                "steps": c["steps"],
+                "lr_x_steps": c["lr_x_steps"],
+                "sparsity": c["sparsity"],
+            }
+            for c in rl
+        ],
+        "other_trends": {
+            a: {"statistic": v["falling"].statistic, "p_falling": v["falling"].p_value}
+            for a, v in m["trends"].items()
+            if a != primary
+        },
+    }
+    stats = {
+        "test": t["falling"].name,
+        "statistic": t["falling"].statistic,
+        "p": t["falling"].p_value,
+        "p_adjusted": p_adj,
+        "p_opposite_direction": t["rising"].p_value,
+        "n": t["falling"].n,
+        "thresholds": [entry("alpha", s.alpha)],
+    }
     return decision, measured, stats
 
 
@@ -89,9 +134,10 @@ def _half_ulp(precision_runs, s) -> tuple[Decision, dict, dict]:
     from rlsparse_check.precision import half_ulp_agreement
     from rlsparse_check.stats import cohen_kappa
 
-    rows = [{"seed": b16.meta["seed"], **half_ulp_agreement(f32.base, f32.tuned, b16.base,
-                                                            b16.tuned)}
-            for b16, f32 in zip(precision_runs["bf16"], precision_runs["fp32"], strict=True)]
+    rows = [
+        {"seed": b16.meta["seed"], **half_ulp_agreement(f32.base, f32.tuned, b16.base, b16.tuned)}
+        for b16, f32 in zip(precision_runs["bf16"], precision_runs["fp32"], strict=True)
+    ]
     n = sum(r["entries"] for r in rows)
     wrong_kept = sum(r["unchanged_but_predicted_changed"] for r in rows)
     wrong_moved = sum(r["changed_but_predicted_unchanged"] for r in rows)
@@ -99,48 +145,80 @@ def _half_ulp(precision_runs, s) -> tuple[Decision, dict, dict]:
     kappa = cohen_kappa(both, wrong_moved, wrong_kept, n - both - wrong_kept - wrong_moved)
     agreement = sum(r["agree"] for r in rows) / n
     base_rate = sum(r["actually_unchanged"] for r in rows) / n
-    decision = agreement_beyond_chance(kappa, s.min_kappa, agreement=agreement,
-                                       base_rate=base_rate)
-    measured = {"key": "kappa", "kappa": kappa, "agreement": agreement,
-                "unchanged_base_rate": base_rate,
-                "exact_rounding_agreement": sum(r["exact_agree"] for r in rows) / n,
-                "per_seed": [{k: r[k] for k in ("seed", "kappa", "agreement", "bf16_sparsity",
-                                                 "predicted_sparsity")} for r in rows]}
-    stats = {"test": "Cohen's kappa of per-entry prediction vs observation (exact counts, "
-                     "pooled over seeds)", "n": len(rows),
-             "thresholds": [entry("min-kappa", s.min_kappa)]}
+    decision = agreement_beyond_chance(kappa, s.min_kappa, agreement=agreement, base_rate=base_rate)
+    measured = {
+        "key": "kappa",
+        "kappa": kappa,
+        "agreement": agreement,
+        "unchanged_base_rate": base_rate,
+        "exact_rounding_agreement": sum(r["exact_agree"] for r in rows) / n,
+        "per_seed": [
+            {k: r[k] for k in ("seed", "kappa", "agreement", "bf16_sparsity", "predicted_sparsity")}
+            for r in rows
+        ],
+    }
+    stats = {
+        "test": "Cohen's kappa of per-entry prediction vs observation (exact counts, "
+        "pooled over seeds)",
+        "n": len(rows),
+        "thresholds": [entry("min-kappa", s.min_kappa)],
+    }
     return decision, measured, stats
 
 
 @pytest.mark.parametrize("part", PARTS)
-def test_precision_and_learning_rate_explain_sparsity(part, requires_training, mechanism,
-                                                      precision_runs, rate_map_runs,
-                                                      rlsparse_settings, record_claim):
+def test_precision_and_learning_rate_explain_sparsity(
+    part,
+    requires_training,
+    mechanism,
+    precision_runs,
+    rate_map_runs,
+    rlsparse_settings,
+    record_claim,
+):
     s, m = rlsparse_settings, mechanism
     if part == "a-precision":
         decision, measured, stats = _precision(m, s)
         runs = [*precision_runs["bf16"], *precision_runs["fp32"]]
-        headline = (f"The same runs are {pct(m['figures']['bf16_sparsity'])} unchanged in bf16 "
-                    f"and {pct(m['figures']['fp32_sparsity'])} in fp32")
+        headline = (
+            f"The same runs are {pct(m['figures']['bf16_sparsity'])} unchanged in bf16 "
+            f"and {pct(m['figures']['fp32_sparsity'])} in fp32"
+        )
     elif part == "b-learning-rate":
         decision, measured, stats = _learning_rate(m, s)
         runs = [c for cell in rate_map_runs for c in (*cell["bf16"], *cell["fp32"])]
-        headline = (f"Sparsity against lr x steps: blocked trend p "
-                    f"{p_text(m['family']['b'].get('p_adjusted'))}")
+        headline = (
+            f"Sparsity against lr x steps: blocked trend p "
+            f"{p_text(m['family']['b'].get('p_adjusted'))}"
+        )
     else:
         decision, measured, stats = _half_ulp(precision_runs, s)
         runs = [*precision_runs["bf16"], *precision_runs["fp32"]]
-        headline = f"The half-ULP rule predicts unchanged entries with kappa {measured['kappa']:.3f}"
+        headline = (
+            f"The half-ULP rule predicts unchanged entries with kappa {measured['kappa']:.3f}"
+        )
     stats.update(correction=s.correction, correction_family="parts (a) and (b)", alpha=s.alpha)
-    record_claim(ClaimResult(
-        id="C9", title=TITLE, case=part, verdict=decision.verdict, reason=decision.reason,
-        headline=f"{headline}: {decision.verdict.value.replace('_', ' ')}.",
-        paper={**PAPER, "criterion": {
-            "a-precision": f"bf16 - fp32 sparsity >= {s.sparser_margin:g} (one-sided lower "
-                           f"bound, paired by seed)",
-            "b-learning-rate": f"sparsity falls with lr x steps (blocked permutation test, "
-                               f"p < {s.alpha:g})",
-            "c-half-ulp": f"Cohen's kappa >= {s.min_kappa:g}"}[part]},
-        measured=measured, statistics=stats, runs=[c.run_record() for c in runs],
-        plots={"map": _map_plot(m["cells"])},
-    ))
+    record_claim(
+        ClaimResult(
+            id="C9",
+            title=TITLE,
+            case=part,
+            verdict=decision.verdict,
+            reason=decision.reason,
+            headline=f"{headline}: {decision.verdict.value.replace('_', ' ')}.",
+            paper={
+                **PAPER,
+                "criterion": {
+                    "a-precision": f"bf16 - fp32 sparsity >= {s.sparser_margin:g} (one-sided lower "
+                    f"bound, paired by seed)",
+                    "b-learning-rate": f"sparsity falls with lr x steps (blocked permutation test, "
+                    f"p < {s.alpha:g})",
+                    "c-half-ulp": f"Cohen's kappa >= {s.min_kappa:g}",
+                }[part],
+            },
+            measured=measured,
+            statistics=stats,
+            runs=[c.run_record() for c in runs],
+            plots={"map": _map_plot(m["cells"])},
+        )
+    )

@@ -21,34 +21,57 @@ from __future__ import annotations
 from rlsparse_check.regime import PAPER, RULE, invariance, run_row
 
 
-def test_the_runs_are_in_the_published_regime(requires_training, run_factory, invariance_runs,
-                                              checkpoint_diffs, rlsparse_settings, request,
-                                              record_regime):
+def test_the_runs_are_in_the_published_regime(
+    requires_training,
+    run_factory,
+    invariance_runs,
+    checkpoint_diffs,
+    rlsparse_settings,
+    request,
+    record_regime,
+):
     from fixtures.plan import conditions_for
     from fixtures.pretrain import claims_of
     from rlsparse_check.precision import regime_profile
 
     s, d = rlsparse_settings, run_factory.design
     claims = claims_of([item.nodeid for item in request.session.items])
-    specs = {c.label(seed): run_factory.resolved(c, seed)
-             for c in conditions_for(claims, d) for seed in range(s.seeds)}
+    specs = {
+        c.label(seed): run_factory.resolved(c, seed)
+        for c in conditions_for(claims, d)
+        for seed in range(s.seeds)
+    }
     rates = sorted({spec.lr for spec in specs.values()} | set(PAPER["lr"]))
     profile = regime_profile(run_factory.base("bfloat16"), rates)
     check: dict = {"verdict": "not_applicable", "reason": "the runs use the published rate"}
     if invariance_runs is not None:
-        pairs = {k: [(checkpoint_diffs.bitwise(c).sparsity, c.meta["gain"]["gain"]) for c in v]
-                 for k, v in invariance_runs.items()}
-        check = invariance(pairs["usual"], pairs["published"], rates=(d.rl_lr, d.published_lr),
-                           lr_x_steps=d.rl_lr * d.rl_steps, margin=s.equivalence_margin,
-                           alpha=s.alpha, correction=s.correction)
-    record_regime({
-        "rule": RULE,
-        "rate_factor": d.rate_factor,
-        "runs": [run_row(label, spec, profile["flip_share"]) for label, spec in specs.items()],
-        "invariance": check,
-        "profile": profile,
-        "paper": {**PAPER, "flip_share": {f"{rate:g}": profile["flip_share"][f"{rate:g}"]
-                                          for rate in PAPER["lr"]},
-                  "flip_share_note": "share of this base's entries one step at the paper's "
-                                     "rates could flip"},
-    })
+        pairs = {
+            k: [(checkpoint_diffs.bitwise(c).sparsity, c.meta["gain"]["gain"]) for c in v]
+            for k, v in invariance_runs.items()
+        }
+        check = invariance(
+            pairs["usual"],
+            pairs["published"],
+            rates=(d.rl_lr, d.published_lr),
+            lr_x_steps=d.rl_lr * d.rl_steps,
+            margin=s.equivalence_margin,
+            alpha=s.alpha,
+            correction=s.correction,
+        )
+    record_regime(
+        {
+            "rule": RULE,
+            "rate_factor": d.rate_factor,
+            "runs": [run_row(label, spec, profile["flip_share"]) for label, spec in specs.items()],
+            "invariance": check,
+            "profile": profile,
+            "paper": {
+                **PAPER,
+                "flip_share": {
+                    f"{rate:g}": profile["flip_share"][f"{rate:g}"] for rate in PAPER["lr"]
+                },
+                "flip_share_note": "share of this base's entries one step at the paper's "
+                "rates could flip",
+            },
+        }
+    )

@@ -82,21 +82,23 @@ def invariance(
             test.update(p=res.p_value, ci=list(res.ci))
         tests[name] = test
     correct(tests, correction)
-    decision = all_of([
-        (
-            name,
-            equivalent(
-                f"{name}, usual rate minus published rate (paired by seed)",
-                t["difference"],
-                tuple(t["ci"] or (float("-inf"), float("inf"))),
-                t.get("p_adjusted"),
-                margin,
-                alpha,
-                n=len(usual),
-            ),
-        )
-        for name, t in tests.items()
-    ])
+    decision = all_of(
+        [
+            (
+                name,
+                equivalent(
+                    f"{name}, usual rate minus published rate (paired by seed)",
+                    t["difference"],
+                    tuple(t["ci"] or (float("-inf"), float("inf"))),
+                    t.get("p_adjusted"),
+                    margin,
+                    alpha,
+                    n=len(usual),
+                ),
+            )
+            for name, t in tests.items()
+        ]
+    )
     return {
         "verdict": decision.verdict.value,
         "reason": f"lr {rates[0]:g} vs {rates[1]:g} at lr x steps {lr_x_steps:g}: "

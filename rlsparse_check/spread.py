@@ -85,7 +85,5 @@ def norms_against_matched(base: Any, masks: Any) -> dict[str, Any]:
         counts[1, 0, shared], norm[shared] + other[shared], norm[shared], unchanged
     )
     out["p"] = float(test.p_value)
-    out["norm_fraction_matched_binades"] = float(
-        counts[1, 1, shared].sum() / norm[shared].sum()
-    )
+    out["norm_fraction_matched_binades"] = float(counts[1, 1, shared].sum() / norm[shared].sum())
     return out

@@ -40,7 +40,6 @@ def one_thread() -> Any:
     """Thread pools pinned to one thread for the test (as the claims suite trains the tiny
     models: larger pools spin against each other on a shared CPU), restored after."""
     import torch
-
     from fixtures.threads import pin_threads
 
     before = torch.get_num_threads()

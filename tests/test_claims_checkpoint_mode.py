@@ -19,14 +19,26 @@ from fixtures.planted_family import write_planted_family
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_claims(tmp_path: Path, family, target: str = "claims/", *extra: str,
-               report: str = "report") -> tuple[int, str, dict]:
-    args = [sys.executable, "-m", "pytest", target, "-p", "no:cacheprovider", "-q", *extra,
-            "--base", str(family.base), "--report-dir", str(tmp_path / report)]
+def run_claims(
+    tmp_path: Path, family, target: str = "claims/", *extra: str, report: str = "report"
+) -> tuple[int, str, dict]:
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        target,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *extra,
+        "--base",
+        str(family.base),
+        "--report-dir",
+        str(tmp_path / report),
+    ]
     for tuned in family.tuned:
         args += ["--tuned", str(tuned)]
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     report_path = tmp_path / report / "report.json"
     data = json.loads(report_path.read_text()) if report_path.is_file() else {}
     return done.returncode, done.stdout + done.stderr, data
@@ -40,11 +52,16 @@ def test_sparse_overlapping_checkpoints_reproduce_every_checkpoint_claim(tmp_pat
     family = write_planted_family(tmp_path / "ckpt", [0.20, 0.25], shared=0.5, seed=3)
     code, output, report = run_claims(tmp_path, family)
     assert code == 0, output
-    assert verdicts(report) == {"C1": "reproduced", "C3": "reproduced", "C7": "reproduced",
-                                "C8": "reproduced"}
+    assert verdicts(report) == {
+        "C1": "reproduced",
+        "C3": "reproduced",
+        "C7": "reproduced",
+        "C8": "reproduced",
+    }
     c1 = report["claims"][0]
     assert sorted(case["measured"]["sparsity"] for case in c1["cases"]) == pytest.approx(
-        sorted(family.sparsity(i) for i in range(2)), abs=1e-12)
+        sorted(family.sparsity(i) for i in range(2)), abs=1e-12
+    )
     assert set(c1["measured"]["tolerances"]) == {"0", "1e-08", "1e-05"}
     assert "not measured in checkpoint mode" in c1["reason"]
     assert report["mode"] == "checkpoints" and report["provenance"]["hashes"]["tuned_hash"]
@@ -69,8 +86,9 @@ def test_independent_masks_do_not_reproduce_the_overlap_claim(tmp_path):
     (c3,) = report["claims"]
     assert c3["verdict"] == "not_reproduced"
     assert c3["measured"]["excess_stratified"]["value"] == pytest.approx(0.0, abs=0.05)
-    (source,) = {t["source"] for t in c3["statistics"]["thresholds"]
-                 if t["name"] == "min-overlap-excess"}
+    (source,) = {
+        t["source"] for t in c3["statistics"]["thresholds"] if t["name"] == "min-overlap-excess"
+    }
     assert source == "paper"
 
 
@@ -80,17 +98,22 @@ def write_members(directory: Path, base: dict, members: list[dict]):
 
     from fixtures.planted import write_checkpoint
 
-    tuned = [write_checkpoint(directory / f"tuned-{i}", m, dtype="bfloat16")
-             for i, m in enumerate(members)]
-    return SimpleNamespace(base=write_checkpoint(directory / "base", base, dtype="bfloat16"),
-                           tuned=tuned)
+    tuned = [
+        write_checkpoint(directory / f"tuned-{i}", m, dtype="bfloat16")
+        for i, m in enumerate(members)
+    ]
+    return SimpleNamespace(
+        base=write_checkpoint(directory / "base", base, dtype="bfloat16"), tuned=tuned
+    )
 
 
 def subset_pair(directory: Path):
     """Tuned B changes half of the entries tuned A changes (B is a subset of A)."""
     rng = np.random.default_rng(7)
-    base = {f"model.layers.{i}.mlp.up_proj.weight": rng.integers(-48, 49, (64, 32)) / 64.0
-            for i in range(2)}
+    base = {
+        f"model.layers.{i}.mlp.up_proj.weight": rng.integers(-48, 49, (64, 32)) / 64.0
+        for i in range(2)
+    }
     a, b = {}, {}
     for name, w in base.items():
         mask_a = rng.random(w.shape) < 0.3
@@ -111,10 +134,14 @@ def test_a_subset_pair_reproduces_the_overlap_claim_in_either_order(tmp_path, or
 
 def test_a_rank_one_update_in_bf16_refutes_c7_and_a_dense_random_one_reproduces_it(tmp_path):
     rng = np.random.default_rng(8)
-    base = {"model.layers.0.mlp.up_proj.weight": rng.normal(0, 0.02, (96, 64)),
-            "model.layers.0.mlp.down_proj.weight": rng.normal(0, 0.02, (64, 96))}
-    rank_one = {n: w + 1e-3 * np.outer(rng.normal(size=w.shape[0]), rng.normal(size=w.shape[1]))
-                for n, w in base.items()}
+    base = {
+        "model.layers.0.mlp.up_proj.weight": rng.normal(0, 0.02, (96, 64)),
+        "model.layers.0.mlp.down_proj.weight": rng.normal(0, 0.02, (64, 96)),
+    }
+    rank_one = {
+        n: w + 1e-3 * np.outer(rng.normal(size=w.shape[0]), rng.normal(size=w.shape[1]))
+        for n, w in base.items()
+    }
     dense = {n: w + rng.normal(0, 1e-3, w.shape) for n, w in base.items()}
     family = write_members(tmp_path / "ckpt", base, [rank_one, dense])
     code, output, report = run_claims(tmp_path, family, "claims/test_c7_rank.py")
@@ -126,9 +153,25 @@ def test_a_rank_one_update_in_bf16_refutes_c7_and_a_dense_random_one_reproduces_
 
 
 def test_a_missing_checkpoint_is_a_usage_error_naming_it(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "pytest", "claims/", "-p", "no:cacheprovider",
-                           "--base", str(tmp_path / "nope"), "--tuned", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "claims/",
+            "-p",
+            "no:cacheprovider",
+            "--base",
+            str(tmp_path / "nope"),
+            "--tuned",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
     assert str(tmp_path / "nope") in done.stderr
 

@@ -22,10 +22,22 @@ TINY = ("--seeds", "2", "--steps", "4")
 
 
 def run_claims(cache: Path, report: Path, *extra: str) -> tuple[int, str, dict]:
-    args = [sys.executable, "-m", "pytest", "claims/", "-p", "no:cacheprovider", "-q",
-            *TINY, "--cache-dir", str(cache), "--report-dir", str(report), *extra]
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900,
-                          check=False)
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "claims/",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *TINY,
+        "--cache-dir",
+        str(cache),
+        "--report-dir",
+        str(report),
+        *extra,
+    ]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     path = report / "report.json"
     data = json.loads(path.read_text()) if path.is_file() else {}
     return done.returncode, done.stdout + done.stderr, data
@@ -39,8 +51,13 @@ def cold(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, dict
 
 
 def key_figures(report: dict) -> dict[str, object]:
-    return {c["id"]: (c["verdict"], json.dumps(c["measured"].get(c["measured"].get("key")),
-                                               sort_keys=True)) for c in report["claims"]}
+    return {
+        c["id"]: (
+            c["verdict"],
+            json.dumps(c["measured"].get(c["measured"].get("key")), sort_keys=True),
+        )
+        for c in report["claims"]
+    }
 
 
 def test_a_cold_training_run_reports_a_verdict_for_every_claim(cold):

@@ -30,7 +30,7 @@ from rlsparse_check.criteria import (
 from rlsparse_check.results import Decision, Verdict
 from rlsparse_check.stats import blocked_trend_test, margin_test, tost
 
-R, N, I = Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE
+R, N, U = Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE  # U: undecided
 ALPHA = 0.05
 SIMS = 2000
 #: Monte-Carlo allowance on a rate near alpha: three binomial standard errors at SIMS draws.
@@ -45,11 +45,11 @@ def rate(verdicts: list[Verdict], verdict: Verdict) -> float:
 
 
 def test_the_worst_part_decides_and_every_part_is_named():
-    parts = [("a", Decision(R, "ok")), ("b", Decision(I, "unsure")), ("c", Decision(R, "ok"))]
+    parts = [("a", Decision(R, "ok")), ("b", Decision(U, "unsure")), ("c", Decision(R, "ok"))]
     combined = all_of(parts)
-    assert combined.verdict is I and "[a] reproduced" in combined.reason
+    assert combined.verdict is U and "[a] reproduced" in combined.reason
     assert all_of([*parts, ("d", Decision(N, "no"))]).verdict is N
-    assert all_of([]).verdict is I
+    assert all_of([]).verdict is U
     assert all_of(parts, decisive_only=True).reason == "unsure"
 
 
@@ -72,13 +72,13 @@ def test_c1_reaches_every_verdict():
     assert c1([0.80, 0.81, 0.82]) is R
     assert c1([0.20, 0.21, 0.22]) is N
     assert c1([0.98, 0.985, 0.99]) is N
-    assert c1([0.60, 0.75, 0.90]) is I  # straddles a bound
-    assert c1([0.80]) is I  # one seed
+    assert c1([0.60, 0.75, 0.90]) is U  # straddles a bound
+    assert c1([0.80]) is U  # one seed
 
 
 def test_c1_without_significant_learning_is_inconclusive_whichever_side():
     for values in ([0.80, 0.81, 0.82], [0.20, 0.21, 0.22], [0.98, 0.985, 0.99]):
-        assert c1(values, learned=False) is I
+        assert c1(values, learned=False) is U
 
 
 @pytest.mark.parametrize("n", [3, 5, 10])
@@ -99,8 +99,8 @@ def test_c1_reproduces_a_mean_well_inside_the_range():
 def test_c1_for_one_checkpoint():
     assert checkpoint_in_range(0.5, 10, 0.7, 0.95).verdict is N
     assert checkpoint_in_range(0.8, 10, 0.7, 0.95).verdict is R
-    assert checkpoint_in_range(0.99, 10, 0.7, 0.95).verdict is I
-    assert checkpoint_in_range(1.0, 0, 0.7, 0.95).verdict is I
+    assert checkpoint_in_range(0.99, 10, 0.7, 0.95).verdict is U
+    assert checkpoint_in_range(1.0, 0, 0.7, 0.95).verdict is U
 
 
 # -- "much greater" (C2, C6, C9a) and "at most" (C4) ----------------------------------------
@@ -114,15 +114,17 @@ def greater(a, b, margin=0.1, paired=False):
 def test_much_greater_reaches_every_verdict():
     assert greater([0.9, 0.91, 0.92], [0.5, 0.51, 0.52]) is R
     assert greater([0.5, 0.51, 0.52], [0.5, 0.51, 0.52]) is N
-    assert greater([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]) is I
+    assert greater([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]) is U
 
 
 @pytest.mark.parametrize("n", [3, 5, 10])
 @pytest.mark.parametrize("paired", [False, True])
 def test_much_greater_at_exactly_the_margin_is_rarely_reproduced_or_refuted(n, paired):
     rng = np.random.default_rng(10 * n + paired)
-    verdicts = [greater(rng.normal(0.6, 0.05, n), rng.normal(0.5, 0.05, n), paired=paired)
-                for _ in range(SIMS)]
+    verdicts = [
+        greater(rng.normal(0.6, 0.05, n), rng.normal(0.5, 0.05, n), paired=paired)
+        for _ in range(SIMS)
+    ]
     assert rate(verdicts, R) <= ALPHA + MC
     assert rate(verdicts, N) <= ALPHA + MC
 
@@ -142,7 +144,7 @@ def limit(values, bound=0.1):
 def test_at_most_reaches_every_verdict_and_is_calibrated_at_the_limit():
     assert limit([0.01, 0.02, 0.03]) is R
     assert limit([0.5, 0.52, 0.55]) is N
-    assert limit([0.05, 0.10, 0.15]) is I
+    assert limit([0.05, 0.10, 0.15]) is U
     rng = np.random.default_rng(2)
     verdicts = [limit(rng.normal(0.1, 0.02, 3)) for _ in range(SIMS)]
     assert rate(verdicts, R) <= ALPHA + MC and rate(verdicts, N) <= ALPHA + MC
@@ -159,8 +161,8 @@ def eq(diffs, margin=0.05):
 def test_equivalence_reaches_every_verdict():
     assert eq([0.001, -0.002, 0.0]) is R
     assert eq([0.30, 0.31, 0.32]) is N
-    assert eq([0.0, 0.08, -0.06]) is I
-    assert equivalent("d", 0.0, (-1, 1), None, 0.05, ALPHA, n=1).verdict is I
+    assert eq([0.0, 0.08, -0.06]) is U
+    assert equivalent("d", 0.0, (-1, 1), None, 0.05, ALPHA, n=1).verdict is U
 
 
 @pytest.mark.parametrize("n", [3, 5, 10])
@@ -197,7 +199,7 @@ def test_overlap_reaches_every_verdict():
     rng = np.random.default_rng(0)
     assert overlap_verdict(overlap_row(0.8, 20000, rng)) is R
     assert overlap_verdict(overlap_row(0.0, 20000, rng)) is N
-    assert overlap_verdict(overlap_row(0.375, 2000, rng)) is I
+    assert overlap_verdict(overlap_row(0.375, 2000, rng)) is U
 
 
 def test_overlap_at_exactly_the_threshold_is_rarely_reproduced():
@@ -236,8 +238,9 @@ def test_full_rank_reaches_every_verdict():
     kw = {"matrices": 3, "published_style": 0.99, "random_reference": 1.0}
     assert full_rank(0.995, 0.99, **kw).verdict is R
     assert full_rank(0.01, 0.99, **kw).verdict is N
-    assert full_rank(None, 0.99, matrices=0, published_style=None, random_reference=None
-                     ).verdict is I
+    assert (
+        full_rank(None, 0.99, matrices=0, published_style=None, random_reference=None).verdict is U
+    )
     assert "says little of structure" in full_rank(0.995, 0.99, **kw).reason
 
 
@@ -250,17 +253,17 @@ def test_spread_uses_active_blocks_and_the_coefficient_of_variation():
     assert spread([0.2, 0.0, 0.0, 0.0])[0].verdict is N  # one block carries the update
     decision, figures = spread([0.1, 0.3, 0.1, 0.3, 0.05, 0.4])  # all take part, uneven
     assert decision.verdict is N and figures["block_density_cv"] > 0.5
-    assert spread([0.0, 0.0])[0].verdict is I
+    assert spread([0.0, 0.0])[0].verdict is U
 
 
 def test_norms_must_be_spared_beyond_what_their_magnitude_explains():
     spared = {"entries": 5000, "expected_fraction": 0.2, "p": 1e-9}
     alike = {"entries": 5000, "expected_fraction": 0.001, "p": 0.6}
     assert norms_spared(0.0, 0.05, spared, ALPHA).verdict is R
-    assert norms_spared(0.0, 0.05, alike, ALPHA).verdict is I
+    assert norms_spared(0.0, 0.05, alike, ALPHA).verdict is U
     assert norms_spared(0.3, 0.05, spared, ALPHA).verdict is N
-    assert norms_spared(0.0, 0.05, {"entries": 0}, ALPHA).verdict is I
-    assert norms_spared(None, 0.05, spared, ALPHA).verdict is I
+    assert norms_spared(0.0, 0.05, {"entries": 0}, ALPHA).verdict is U
+    assert norms_spared(None, 0.05, spared, ALPHA).verdict is U
 
 
 def trend_verdict(x, y, blocks):
@@ -273,7 +276,7 @@ def test_trend_reaches_every_verdict():
     x, blocks = [1, 2, 3, 4] * 3, [0] * 4 + [1] * 4 + [2] * 4
     assert trend_verdict(x, [-v for v in x], blocks) is R
     assert trend_verdict(x, list(x), blocks) is N
-    assert trend_verdict(x, [0.5, 0.4, 0.6, 0.5] * 3, blocks) is I
+    assert trend_verdict(x, [0.5, 0.4, 0.6, 0.5] * 3, blocks) is U
 
 
 def test_trend_under_no_trend_rarely_reproduces():
@@ -287,5 +290,4 @@ def test_kappa_judges_agreement_beyond_the_base_rate():
     assert agreement_beyond_chance(0.9, 0.8, agreement=0.99, base_rate=0.6).verdict is R
     # an always-"unchanged" predictor on 95% unchanged entries: 95% agreement, kappa 0
     assert agreement_beyond_chance(0.0, 0.8, agreement=0.95, base_rate=0.95).verdict is N
-    assert agreement_beyond_chance(float("nan"), 0.8, agreement=1.0, base_rate=1.0
-                                   ).verdict is I
+    assert agreement_beyond_chance(float("nan"), 0.8, agreement=1.0, base_rate=1.0).verdict is U

@@ -37,15 +37,25 @@ def test_the_frontier_has_three_rungs_for_rl_and_sft_at_the_rl_rate():
 
 def test_c5_varies_kl_clipping_and_policy_and_ppo_kl_when_ppo_runs():
     d = design(Settings())
-    assert list(d.variants()) == ["kl0.05", "kl0.2", "ppo-kl0", "ppo-kl0.2", "noclip",
-                                  "offpolicy2"]
-    assert list(design(Settings(algos=("grpo",))).variants()) == ["kl0.05", "kl0.2", "noclip",
-                                                                  "offpolicy2"]
+    assert list(d.variants()) == ["kl0.05", "kl0.2", "ppo-kl0", "ppo-kl0.2", "noclip", "offpolicy2"]
+    assert list(design(Settings(algos=("grpo",))).variants()) == [
+        "kl0.05",
+        "kl0.2",
+        "noclip",
+        "offpolicy2",
+    ]
 
 
 def test_a_model_at_the_published_rate_needs_no_invariance_runs():
-    d = Design(algos=("grpo",), primary="grpo", rl_lr=1e-6, rl_steps=300, published_lr=1e-6,
-               sft_lr=1e-5, usual_beta={"grpo": 0.0})
+    d = Design(
+        algos=("grpo",),
+        primary="grpo",
+        rl_lr=1e-6,
+        rl_steps=300,
+        published_lr=1e-6,
+        sft_lr=1e-5,
+        usual_beta={"grpo": 0.0},
+    )
     assert d.invariance() is None
     assert conditions_for({"regime"}, d) == [Condition("grpo")]
 
@@ -65,6 +75,11 @@ def test_each_claim_asks_only_for_its_runs_without_repeats():
 def test_only_tests_of_the_claims_suite_name_claims():
     from fixtures.pretrain import claims_of
 
-    assert claims_of(["claims/test_c1_sparsity_range.py::test_x[grpo]",
-                      "claims/test_regime.py::test_y", "tests/test_regime.py::test_z",
-                      "tests/test_c1_like.py::t"]) == {"C1", "regime"}
+    assert claims_of(
+        [
+            "claims/test_c1_sparsity_range.py::test_x[grpo]",
+            "claims/test_regime.py::test_y",
+            "tests/test_regime.py::test_z",
+            "tests/test_c1_like.py::t",
+        ]
+    ) == {"C1", "regime"}

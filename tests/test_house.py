@@ -60,7 +60,7 @@ def test_the_package_has_no_import_cycle():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
+                cycle = stack[stack.index(nxt) :] + [nxt] if nxt in stack else [node, nxt]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if nxt not in state:
                 visit(nxt, [*stack, nxt])
@@ -78,12 +78,15 @@ def test_modules_are_short_and_named_for_what_they_hold():
         assert path.stem not in CATCH_ALL, f"{name}: name the module for what it holds"
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff"
-                                                          ).exists(), reason="ruff not installed")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
+    reason="ruff not installed",
+)
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
 def test_the_code_passes_ruff(command):
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     targets = ["rlsparse_check", "tests", "claims", "fixtures", "benchmarks", "conftest.py"]
-    done = subprocess.run([ruff, *command, *targets], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [ruff, *command, *targets], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

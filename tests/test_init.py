@@ -21,8 +21,9 @@ def test_an_unknown_name_is_an_attribute_error():
 
 
 def test_importing_the_package_and_the_diff_api_does_not_import_torch():
-    code = ("import sys, rlsparse_check as rc; rc.diff_checkpoints; rc.overlap_checkpoints; "
-            "rc.make_patch; rc.MaskSet; print('torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys, rlsparse_check as rc; rc.diff_checkpoints; rc.overlap_checkpoints; "
+        "rc.make_patch; rc.MaskSet; print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -8,10 +8,13 @@ from rlsparse_check.learning import gain_over_seeds, run_gain
 
 
 def test_run_gain_reads_the_run_record():
-    evaluation = {"before": {"reward": 0.0, "n": 10, "rewards": [0.0] * 10},
-                  "after": {"reward": 1.0, "n": 10, "rewards": [1.0] * 10}, "gain": 1.0}
+    evaluation = {
+        "before": {"reward": 0.0, "n": 10, "rewards": [0.0] * 10},
+        "after": {"reward": 1.0, "n": 10, "rewards": [1.0] * 10},
+        "gain": 1.0,
+    }
     gain = run_gain(evaluation, alpha=0.05)
-    assert gain["significant"] and gain["p"] == pytest.approx(0.5 ** 10)
+    assert gain["significant"] and gain["p"] == pytest.approx(0.5**10)
     assert gain["solved_only_after"] == 10 and gain["gain"] == 1.0
 
 

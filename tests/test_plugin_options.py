@@ -43,10 +43,16 @@ def test_lists_and_ranges_are_parsed_from_text_or_toml(tmp_path):
     assert (s.algos, s.sparsity_range) == (("rloo",), (0.5, 0.8))
 
 
-@pytest.mark.parametrize("values, named", [
-    ({"alpha": "x"}, "--alpha"), ({"alpha": 0.9}, "--alpha"), ({"seeds": 0}, "--seeds"),
-    ({"device": "tpu"}, "--device"), ({"sparsity-range": "0.7"}, "--sparsity-range"),
-])
+@pytest.mark.parametrize(
+    "values, named",
+    [
+        ({"alpha": "x"}, "--alpha"),
+        ({"alpha": 0.9}, "--alpha"),
+        ({"seeds": 0}, "--seeds"),
+        ({"device": "tpu"}, "--device"),
+        ({"sparsity-range": "0.7"}, "--sparsity-range"),
+    ],
+)
 def test_bad_values_name_the_option(tmp_path, values, named):
     with pytest.raises(OptionError, match=named):
         build_settings(values, base_dir=tmp_path)

@@ -187,20 +187,15 @@ def test_bad_noise_floor_input_raises_a_stats_input_error(update, h, match):
         noise_floor_rank(update, h)
 
 
-def bf16(values: np.ndarray) -> np.ndarray:
-    from rlsparse_check.safetensors_format import decode_bf16, encode_bf16
-
-    return decode_bf16(encode_bf16(values.astype(np.float32))).astype(np.float64)
-
-
 @pytest.mark.parametrize("shape", [(64, 96), (256, 64), (896, 1216)])
 @pytest.mark.parametrize("scale", [3e-5, 1e-4, 1e-3, 1e-2])
 def test_knowing_which_entries_moved_keeps_a_rank_one_update_near_rank_one(shape, scale):
     from rlsparse_check.precision import half_ulp
 
     rng = np.random.default_rng(1)
-    base = bf16(rng.normal(0, 0.02, shape))
-    stored = bf16(base + scale * np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1])))
+    base = bf16(rng.normal(0, 0.02, shape)).astype(np.float64)
+    u = scale * np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1]))
+    stored = bf16(base + u).astype(np.float64)
     update = stored - base
     assert noise_floor_rank(update, half_ulp(stored, "bfloat16"), update != 0) <= 2
 
@@ -210,8 +205,8 @@ def test_a_dense_update_far_above_the_rounding_is_full_rank_above_the_floor(shap
     from rlsparse_check.precision import half_ulp
 
     rng = np.random.default_rng(2)
-    base = bf16(rng.normal(0, 0.02, shape))
-    stored = bf16(base + rng.normal(0, 1e-3, shape))
+    base = bf16(rng.normal(0, 0.02, shape)).astype(np.float64)
+    stored = bf16(base + rng.normal(0, 1e-3, shape)).astype(np.float64)
     update = stored - base
     h = half_ulp(stored, "bfloat16")
     assert noise_floor_rank_ratio(update, h, update != 0) == 1.0

@@ -30,8 +30,9 @@ def test_update_distance_of_an_identical_run_is_zero_and_of_half_the_update_is_a
     base = np.zeros((4, 4), np.float32)
     full = np.ones((4, 4), np.float32)
     half = np.full((4, 4), 0.5, np.float32)
-    b, f, h = (write(tmp_path / n, {"w": x}, "float32") for n, x in (
-        ("b", base), ("f", full), ("h", half)))
+    b, f, h = (
+        write(tmp_path / n, {"w": x}, "float32") for n, x in (("b", base), ("f", full), ("h", half))
+    )
     same = update_distance(b, f, f)
     assert same["relative_l2"] == 0.0 and same["equal_bitwise"] == 1.0
     other = update_distance(b, f, h)

@@ -9,20 +9,35 @@ from rlsparse_check.regime import invariance, run_row
 def test_a_run_row_carries_rate_steps_and_flip_share():
     spec = RunSpec(algo="grpo", lr=2e-6, steps=150)
     row = run_row("grpo-seed0", spec, {"2e-06": 0.01})
-    assert row == {"label": "grpo-seed0", "algo": "grpo", "lr": 2e-6, "steps": 150,
-                   "lr_x_steps": 2e-6 * 150, "flip_share": 0.01}
+    assert row == {
+        "label": "grpo-seed0",
+        "algo": "grpo",
+        "lr": 2e-6,
+        "steps": 150,
+        "lr_x_steps": 2e-6 * 150,
+        "flip_share": 0.01,
+    }
 
 
 def check(usual, published):
-    return invariance(usual, published, rates=(2e-6, 1e-6), lr_x_steps=3e-4, margin=0.05,
-                      alpha=0.05, correction="holm")
+    return invariance(
+        usual,
+        published,
+        rates=(2e-6, 1e-6),
+        lr_x_steps=3e-4,
+        margin=0.05,
+        alpha=0.05,
+        correction="holm",
+    )
 
 
 def test_equal_runs_are_equivalent_and_different_ones_are_not():
-    same = check([(0.33, 0.24), (0.35, 0.25), (0.34, 0.22)],
-                 [(0.334, 0.24), (0.349, 0.25), (0.342, 0.23)])
+    same = check(
+        [(0.33, 0.24), (0.35, 0.25), (0.34, 0.22)], [(0.334, 0.24), (0.349, 0.25), (0.342, 0.23)]
+    )
     assert same["verdict"] == "reproduced" and same["rates"] == [2e-6, 1e-6]
-    moved = check([(0.33, 0.24), (0.35, 0.25), (0.34, 0.22)],
-                  [(0.60, 0.24), (0.61, 0.25), (0.62, 0.22)])
+    moved = check(
+        [(0.33, 0.24), (0.35, 0.25), (0.34, 0.22)], [(0.60, 0.24), (0.61, 0.25), (0.62, 0.22)]
+    )
     assert moved["verdict"] == "not_reproduced" and "sparsity" in moved["reason"]
     assert check([(0.3, 0.2)], [(0.3, 0.2)])["verdict"] == "inconclusive"

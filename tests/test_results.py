@@ -27,7 +27,11 @@ def test_claim_result_round_trips_through_json():
     import numpy as np
 
     result = ClaimResult(
-        id="C1", title="t", case="grpo", verdict="reproduced", reason="r",
+        id="C1",
+        title="t",
+        case="grpo",
+        verdict="reproduced",
+        reason="r",
         measured={"sparsity": np.float32(0.5), "ci": (0.4, 0.6), "nan": float("nan")},
     )
     data = json.loads(json.dumps(result.to_json()))

@@ -13,8 +13,11 @@ NAMES = ("model.layers.0.input_layernorm.weight", "model.layers.0.mlp.up_proj.we
 
 
 def test_block_densities_leave_out_tensors_outside_numbered_blocks():
-    by_layer = {"0": {"numel": 10, "changed": 2}, "1": {"numel": 10, "changed": 5},
-                NO_LAYER: {"numel": 10, "changed": 10}}
+    by_layer = {
+        "0": {"numel": 10, "changed": 2},
+        "1": {"numel": 10, "changed": 5},
+        NO_LAYER: {"numel": 10, "changed": 10},
+    }
     assert block_densities(by_layer) == {"0": 0.2, "1": 0.5}
 
 
@@ -58,9 +61,14 @@ def test_norms_spared_like_matched_entries_are_not_significant(tmp_path):
 def test_without_matched_entries_there_is_no_test(tmp_path):
     rng = np.random.default_rng(2)
     path = tmp_path / "base.safetensors"
-    write_safetensors(path, {NAMES[0]: np.ones(8, np.float32),
-                             NAMES[1]: rng.normal(0, 0.01, (4, 4)).astype(np.float32)},
-                      dtype="bfloat16")
+    write_safetensors(
+        path,
+        {
+            NAMES[0]: np.ones(8, np.float32),
+            NAMES[1]: rng.normal(0, 0.01, (4, 4)).astype(np.float32),
+        },
+        dtype="bfloat16",
+    )
     masks = MaskSet.from_dense({NAMES[0]: np.zeros(8, bool), NAMES[1]: np.ones((4, 4), bool)})
     with open_checkpoint(path) as base:
         found = norms_against_matched(base, masks)

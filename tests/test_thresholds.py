@@ -19,8 +19,12 @@ def test_the_overlap_default_is_derived_from_the_papers_figures():
 
 
 def test_an_entry_reports_the_default_source_or_the_users_override():
-    assert entry("alpha", 0.05) == {"name": "alpha", "value": 0.05, "source": "harness",
-                                    "note": THRESHOLDS["alpha"].note}
+    assert entry("alpha", 0.05) == {
+        "name": "alpha",
+        "value": 0.05,
+        "source": "harness",
+        "note": THRESHOLDS["alpha"].note,
+    }
     assert entry("sparsity-range", (0.7, 0.95))["source"] == "paper"
     override = entry("sparsity-range", (0.5, 0.9))
     assert override["source"] == "harness" and "--sparsity-range" in override["note"]

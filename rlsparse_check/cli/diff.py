@@ -71,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             result.masks.save(masks_path)
         except OSError as e:
-            raise OptionError(f"--masks {masks_path}: cannot write ({e.strerror}): "
-                              "check the path") from None  # fmt: skip
+            raise OptionError(
+                f"--masks {masks_path}: cannot write ({e.strerror}): check the path"
+            ) from None
     sys.stdout.write(render(result, args.per or ["layer", "kind"]))
     return 0
 

@@ -143,8 +143,10 @@ class ReportSession:
             tr.write_line(collect.summary_line(claim), **colors.get(claim["verdict"], {}))
         invariance = (self.regime or {}).get("invariance") or {}
         if invariance.get("verdict"):
-            tr.write_line(f"{'regime':<4} {invariance['verdict']:<15} {invariance['reason']}",
-                          **colors.get(invariance["verdict"], {}))
+            tr.write_line(
+                f"{'regime':<4} {invariance['verdict']:<15} {invariance['reason']}",
+                **colors.get(invariance["verdict"], {}),
+            )
         for (claim_id, reason), count in collect.group_skips(self.skipped).items():
             tests = f" ({count} tests)" if count > 1 else ""
             tr.write_line(f"{claim_id:<4} {'skipped':<15} {reason}{tests}")

@@ -11,8 +11,15 @@ from typing import Any
 
 from rlsparse_check.results import ClaimResult
 
-__all__ = ["PROPERTY", "REGIME", "attach", "attach_regime", "results_of", "regime_of",
-           "claim_id_of_nodeid"]
+__all__ = [
+    "PROPERTY",
+    "REGIME",
+    "attach",
+    "attach_regime",
+    "results_of",
+    "regime_of",
+    "claim_id_of_nodeid",
+]
 
 PROPERTY = "rlsparse_check.claim"  # user_properties key carrying one ClaimResult as JSON text
 REGIME = "rlsparse_check.regime"  # ... and the regime record of the session
