@@ -102,8 +102,8 @@ def test_update_masks_overlap_above_the_stratified_null(
             f"{decision.reason}",
             headline=f"Group '{group}': {len(rows)} pair(s) reach "
             f"{pct(min(excesses, default=None))} to {pct(max(excesses, default=None))} of the "
-            f"attainable excess over magnitude-stratified chance (need {pct(s.min_overlap_excess)}): "
-            f"{decision.verdict.value.replace('_', ' ')}.",
+            f"attainable excess over magnitude-stratified chance (need "
+            f"{pct(s.min_overlap_excess)}): {decision.verdict.value.replace('_', ' ')}.",
             paper={
                 **PAPER,
                 "criterion": f"excess over stratified chance >= "
