@@ -1,7 +1,8 @@
 """End to end: `pytest claims/` in training mode (no --base) on the built-in tiny model.
 
-One cold run with tiny settings (2 seeds, 4 steps, a fresh run cache) trains every run the
-claims need and must report all of C1-C9; a second run from the same cache under pytest-xdist
+One cold run with tiny settings (2 seeds, 4 steps, a fresh run cache: the smoke profile of the
+main job, whose default is the faithful regime) trains every run the claims need and must report
+all of C1-C9 and the regime; a second run from the same cache under pytest-xdist
 (-n 2) must be served from the cache and give the same verdicts and key figures.
 Exit status 1 is a valid outcome (a claim refuted on the tiny model); 2-4 never are.
 """
@@ -75,6 +76,7 @@ def test_a_cold_training_run_reports_a_verdict_for_every_claim(cold):
 
 def test_every_trained_run_is_recorded_with_seed_hashes_and_eval(cold):
     _, _, _, report = cold
+    planned = {run["label"]: run for run in report["regime"]["runs"]}
     for claim in report["claims"]:
         assert claim["runs"], claim["id"]
         for run in claim["runs"]:
@@ -82,13 +84,42 @@ def test_every_trained_run_is_recorded_with_seed_hashes_and_eval(cold):
             assert run["source"] == "training" and run["seed"] in (0, 1)
             assert record["weights_sha256"] and record["cache_key"] and run["tuned_hash"]
             assert set(record["eval"]) == {"before", "after", "gain"}
-            assert record["spec"]["steps"] == 4 and record["spec"]["seed"] == run["seed"]
+            assert record["spec"]["seed"] == run["seed"]
+            regime = planned[run["label"].removesuffix("-fp32")]
+            assert (record["spec"]["lr"], record["spec"]["steps"]) == (
+                regime["lr"],
+                regime["steps"],
+            )
+
+
+def test_the_regime_lists_every_run_and_checks_the_rate_saving(cold):
+    _, _, _, report = cold
+    regime = report["regime"]
+    assert regime["rule"] and regime["rate_factor"] == 2.0
+    usual = {r["label"]: r for r in regime["runs"]}["grpo-seed0"]
+    assert usual["lr"] == 2e-6 and usual["steps"] == 4 and 0 < usual["flip_share"] < 1
+    invariance = regime["invariance"]
+    assert invariance["rates"] == [2e-6, 1e-6] and invariance["verdict"] in VERDICTS
+    assert invariance["lr_x_steps"] == pytest.approx(2e-6 * 4)
+    published = {r["label"]: r for r in regime["runs"]}["grpo-lr1e-06-s8-seed0"]
+    assert published["lr_x_steps"] == pytest.approx(invariance["lr_x_steps"])
+
+
+def test_c2_is_decided_at_matched_gain_on_the_frontier(cold):
+    _, _, _, report = cold
+    (c2,) = [c for c in report["claims"] if c["id"] == "C2"]
+    frontier = c2["measured"]["frontier"]
+    assert set(frontier) == {"grpo", "sft"}
+    for points in frontier.values():
+        assert len({p["steps"] for p in points}) >= 3 and {p["seed"] for p in points} == {0, 1}
+        assert {p["lr"] for p in points} == {2e-6}
+    assert set(c2["measured"]["matched_gain"]) >= {"gain", "rl_lr", "sft_lr"}
 
 
 def test_c1_aggregates_seeds_per_algorithm_and_reports_the_eval_gain(cold):
     _, _, _, report = cold
     (c1,) = [c for c in report["claims"] if c["id"] == "C1"]
-    assert sorted(case["case"] for case in c1["cases"]) == ["dpo", "grpo", "rloo"]
+    assert sorted(case["case"] for case in c1["cases"]) == ["dpo", "grpo", "ppo", "prime", "simpo"]
     for case in c1["cases"]:
         assert len(case["measured"]["sparsity"]["per_seed"]) == 2
         assert case["statistics"]["n"] == 2 and "eval_gain" in case["measured"]

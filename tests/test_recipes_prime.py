@@ -111,7 +111,7 @@ def test_prime_trains_and_records_its_prm_and_filter(trained):
     assert all(0 < e["kept_fraction"] <= 1 and e["prm_loss"] > 0 for e in steps)
     used = run.record["trainer_args"]
     assert (used["ppo_epochs"], used["beta"]) == (1, 0.05)
-    assert used["critic_learning_rate"] == used["learning_rate"] == 1e-6
+    assert used["critic_learning_rate"] == used["learning_rate"] == 2e-6
 
 
 def test_prime_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not():

@@ -20,12 +20,12 @@ trained = recipes_support.trained
 
 
 def test_grpo_improves_eval_reward_over_a_short_run(trained):
-    run = trained(algo="grpo", steps=20)
+    run = trained(algo="grpo", steps=20, lr=2e-5)
     assert run.gain >= GRPO_MIN_GAIN, run.record["eval"]
 
 
 def test_the_run_folder_holds_weights_config_tokenizer_and_a_full_record(trained):
-    run = trained(algo="grpo", steps=20)
+    run = trained(algo="grpo", steps=20, lr=2e-5)
     for name in ("model.safetensors", "config.json", "tokenizer.json", "run.json"):
         assert (run.path / name).is_file(), name
     record = json.loads((run.path / "run.json").read_text())
@@ -41,8 +41,8 @@ def test_the_run_folder_holds_weights_config_tokenizer_and_a_full_record(trained
 
 
 def test_a_second_request_for_the_same_spec_is_a_cache_hit(trained):
-    first = trained(algo="grpo", steps=20)
-    again = trained(algo="grpo", steps=20)
+    first = trained(algo="grpo", steps=20, lr=2e-5)
+    again = trained(algo="grpo", steps=20, lr=2e-5)
     assert again.cached and again.path == first.path
 
 
@@ -67,7 +67,7 @@ def test_a_bf16_saved_run_is_sparser_than_the_same_run_saved_in_fp32(trained, ru
 
 
 def test_out_receives_a_copy_of_the_cached_run(trained, run_cache, tmp_path):
-    run = trained(algo="grpo", steps=20)
+    run = trained(algo="grpo", steps=20, lr=2e-5)
     copy = train(
         RunSpec(algo="grpo", steps=20, device="cpu"), cache=run_cache, out=tmp_path / "out"
     )
@@ -110,5 +110,5 @@ def test_ppo_and_prime_knobs_enter_only_their_own_specs():
     assert ppo.lr == 2e-6 and ppo.beta == DEFAULTS["ppo"]["beta"]
     assert (ppo.ppo_epochs, ppo.critic_lr, ppo.lam) == (4, 2e-5, 0.95)
     prime = RunSpec(algo="prime", ppo_epochs=2).resolved()
-    assert (prime.ppo_epochs, prime.critic_lr, prime.lr) == (2, 1e-6, 1e-6)
+    assert (prime.ppo_epochs, prime.critic_lr, prime.lr) == (2, 2e-6, 2e-6)
     assert "gamma" not in prime.to_dict() and "critic_lr" in prime.to_dict()
