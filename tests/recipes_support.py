@@ -40,6 +40,7 @@ def one_thread() -> Any:
     """Thread pools pinned to one thread for the test (as the claims suite trains the tiny
     models: larger pools spin against each other on a shared CPU), restored after."""
     import torch
+
     from rlsparse_check.recipes.threads import pin_threads
 
     before = torch.get_num_threads()
