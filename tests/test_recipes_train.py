@@ -112,3 +112,14 @@ def test_ppo_and_prime_knobs_enter_only_their_own_specs():
     prime = RunSpec(algo="prime", ppo_epochs=2).resolved()
     assert (prime.ppo_epochs, prime.critic_lr, prime.lr) == (2, 2e-6, 2e-6)
     assert "gamma" not in prime.to_dict() and "critic_lr" in prime.to_dict()
+
+
+def test_the_master_weights_kept_beside_a_bf16_run_are_those_of_an_fp32_run(trained):
+    kept = trained(algo="grpo", steps=3, seed=4, keep_master=True)
+    bf16 = trained(algo="grpo", steps=3, seed=4)
+    fp32 = trained(algo="grpo", steps=3, seed=4, save_dtype="float32")
+    assert kept.record["master"] == "master" and bf16.record["master"] is None
+    assert kept.weights.read_bytes() == bf16.weights.read_bytes()
+    master = kept.path / "master" / "model.safetensors"
+    assert master.read_bytes() == fp32.weights.read_bytes()
+    assert "keep_master" in kept.record["spec"] and "keep_master" not in bf16.record["spec"]

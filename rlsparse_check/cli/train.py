@@ -7,7 +7,8 @@
         --gamma --lam (PPO)] ... --out DIR
 
 Runs are cached by content (``--cache-dir``, default ``$RLSPARSE_CACHE`` or
-``~/.cache/rlsparse-check``); ``--no-cache`` trains afresh. A progress bar shows on a terminal.
+``~/.cache/rlsparse-check``); ``--no-cache`` trains afresh. Progress (step, reward, time left)
+goes to stderr: a bar on a terminal, a few plain lines when piped.
 Under ``accelerate launch`` every process trains and the main one writes and prints the run.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 from rlsparse_check.errors import OptionError
 from rlsparse_check.recipes.spec import ALGOS, ONPOLICY
@@ -41,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train --model with --algo and write the run to --out.",
     )
     _common(train)
+    train.add_argument(
+        "--keep-master",
+        action="store_true",
+        help="also save the fp32 master weights of a bf16 run in OUT/master",
+    )
     train.add_argument("--algo", required=True, choices=ALGOS, help="training algorithm")
     train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
     train.add_argument("--steps", type=int, default=20, help="optimizer steps (default 20)")
@@ -200,6 +205,7 @@ def _run_train(args: argparse.Namespace) -> int:
         num_generations=args.num_generations,
         weight_decay=args.weight_decay,
         save_dtype=args.save_dtype,
+        keep_master=args.keep_master,
         mask=args.mask,
         device=args.device,
         ppo_epochs=args.ppo_epochs,
@@ -209,7 +215,7 @@ def _run_train(args: argparse.Namespace) -> int:
         lam=args.lam,
         clip_range=args.clip_range,
     )
-    run = train(spec, cache=_cache(args), out=args.out, progress=sys.stderr.isatty())
+    run = train(spec, cache=_cache(args), out=args.out, progress=True)
     ev = run.record["eval"]
     summary = {
         "out": str(run.path),

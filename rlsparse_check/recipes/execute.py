@@ -23,7 +23,10 @@ from rlsparse_check.recipes.cache import RunCache
 from rlsparse_check.recipes.spec import RunSpec
 from rlsparse_check.recipes.store import save_checkpoint, weights_sha256, write_json
 
-__all__ = ["RUN_JSON_KEYS", "execute"]
+__all__ = ["RUN_JSON_KEYS", "MASTER", "execute"]
+
+#: Sub-folder of a run that holds its fp32 master weights (``RunSpec.keep_master``).
+MASTER = "master"
 
 RUN_JSON_KEYS = (
     "algo",
@@ -33,6 +36,7 @@ RUN_JSON_KEYS = (
     "spec",
     "hyperparameters",
     "save_dtype",
+    "master",
     "mask",
     "device",
     "versions",
@@ -90,6 +94,10 @@ def execute(
         progress=progress,
         callbacks=[guard.callback()] if guard else [],
     )
+    if progress:
+        from rlsparse_check.recipes.progress import Progress
+
+        job.callbacks.append(Progress(f"{spec.algo} seed {spec.seed}"))
     builder = _builders()[spec.algo]
     trained = time.perf_counter()
     with quiet():
@@ -117,6 +125,9 @@ def execute(
     if rank != 0:
         return
     save_checkpoint(model, tokenizer, tmp, spec.save_dtype)
+    master = spec.keep_master and spec.save_dtype != "float32"
+    if master:
+        save_checkpoint(model, tokenizer, tmp / MASTER, "float32")
     del model, net
     gc.collect()
     saved, _ = load_model(tmp, device)
@@ -133,6 +144,7 @@ def execute(
             if k not in ("model", "algo", "task", "seed", "mask", "device")
         },
         "save_dtype": spec.save_dtype,
+        "master": MASTER if master else None,
         "mask": None
         if spec.mask is None
         else {"path": str(spec.mask), "sha256": mask_hash, "trainable": guard.trainable},

@@ -75,7 +75,7 @@ class OnPolicyTrainer:
         import torch
         from accelerate import Accelerator
         from transformers import TrainerControl, TrainerState
-        from transformers.trainer_callback import PrinterCallback, ProgressCallback
+        from transformers.trainer_callback import PrinterCallback
         from trl.trainer.utils import disable_dropout_in_model
 
         spec = job.spec
@@ -110,8 +110,7 @@ class OnPolicyTrainer:
         self.state.is_world_process_zero = self.accelerator.is_main_process
         self.state.is_local_process_zero = self.accelerator.is_local_main_process
         self.control = TrainerControl()
-        printer = ProgressCallback() if job.progress else PrinterCallback()
-        self.callbacks = [*job.callbacks, printer]
+        self.callbacks = [*job.callbacks, PrinterCallback()]  # run.py drops the printer
         disable_dropout_in_model(job.model)
         torch.manual_seed(spec.seed)  # any head a recipe initialises (e.g. PPO's value head)
         self.setup()

@@ -7,8 +7,10 @@ and deterministic, so the results do not depend on how many workers trained them
 order. A run that fails here is only reported: the test that needs it trains it again and
 reports the error where it belongs.
 
-Progress goes to ``on_event(kind, label, spec, detail)``: ``"start"`` (detail None) when a worker
-takes the run, ``"done"`` (detail ``(cached, seconds)``) and ``"failed"`` (detail: the message).
+Runs the cache already holds are found in this process first and reported at once, so a warm
+session starts no worker. Progress goes to ``on_event(kind, label, spec, detail)``: ``"start"``
+(detail None) when a worker takes the run, ``"done"`` (detail ``(cached, seconds)``) and
+``"failed"`` (detail: the message).
 """
 
 from __future__ import annotations
@@ -55,6 +57,19 @@ def train_all(
     processes (``workers <= 1``: in this process). Returns ``{label: "trained" | "cached" |
     "failed"}``."""
     outcome: dict[str, str] = {}
+    missing = []
+    if tasks:
+        from rlsparse_check.recipes import RunCache
+        from rlsparse_check.recipes.run import lookup
+
+        cache = RunCache(cache_root)
+        for label, spec in tasks:
+            if lookup(spec, cache) is None:
+                missing.append((label, spec))
+            else:
+                outcome[label] = "cached"
+                on_event("done", label, spec, (True, 0.0))
+    tasks = missing
     if workers <= 1:
         for label, spec in tasks:
             on_event("start", label, spec, None)

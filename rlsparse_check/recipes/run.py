@@ -24,7 +24,7 @@ from rlsparse_check.recipes.execute import execute
 from rlsparse_check.recipes.spec import RunSpec
 from rlsparse_check.recipes.store import publish, sha256_file, weights_sha256
 
-__all__ = ["Run", "train"]
+__all__ = ["Run", "train", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,7 @@ def train(
             )
         folder = throwaway(lambda c: train(spec, cache=c, progress=progress).path, out)
         return Run(folder, json.loads((folder / "run.json").read_text()), cached=False)
-    start = base_checkpoint(spec.model, "float32", cache=cache)
-    keyed = {**spec.to_dict(), "model": model.name, "mask": mask_hash, "device": device}
-    key = cache_key(
-        {"kind": "run", "spec": keyed, "base": weights_sha256(start), "versions": versions()}
-    )
+    start, key = _key(spec, cache, mask_hash)
 
     def build(tmp: Path) -> None:
         from rlsparse_check.recipes.quiet import quiet
@@ -92,6 +88,32 @@ def train(
         folder = publish(folder, Path(out))
     _wait_for_main()
     return Run(folder, json.loads((folder / "run.json").read_text()), cached=hit)
+
+
+def _key(spec: RunSpec, cache: Any, mask_hash: str | None) -> tuple[Path, str]:
+    """The fp32 start of a resolved spec and its run's cache key."""
+    model = resolve_model(spec.model)
+    device = resolve_device(spec.device)
+    start = base_checkpoint(spec.model, "float32", cache=cache)
+    keyed = {**spec.to_dict(), "model": model.name, "mask": mask_hash, "device": device}
+    key = cache_key(
+        {"kind": "run", "spec": keyed, "base": weights_sha256(start), "versions": versions()}
+    )
+    return start, key
+
+
+def lookup(spec: RunSpec, cache: Any) -> Run | None:
+    """The cached run of ``spec`` if the cache holds it (verified), else None; trains nothing."""
+    spec = spec.resolved(builtin=resolve_model(spec.model).is_builtin)
+    mask_hash = None
+    if spec.mask is not None:
+        if not Path(spec.mask).is_file():
+            return None
+        mask_hash = sha256_file(Path(spec.mask))
+    folder = cache.get(_key(spec, cache, mask_hash)[1])
+    if folder is None:
+        return None
+    return Run(folder, json.loads((folder / "run.json").read_text()), cached=True)
 
 
 def _launched() -> bool:

@@ -123,6 +123,8 @@ class RunSpec:
     the same for every algorithm, so ``steps x batch_size`` is the data budget. GRPO/RLOO draw
     ``num_generations`` completions per prompt; ``iterations`` > 1 reuses each generated batch
     for that many updates (off-policy). ``max_grad_norm=None`` turns clipping off.
+    ``keep_master`` also saves the fp32 master weights of a bf16 run in ``master/`` (the same
+    training seen in fp32: what storage precision hides, at no second run's cost).
 
     PPO and PRIME (:data:`ONPOLICY`; None takes the algorithm's default, other algorithms
     leave them None): ``steps`` counts policy updates, as for the TRL trainers; each rollout
@@ -153,6 +155,7 @@ class RunSpec:
     gamma: float | None = None
     lam: float | None = None
     clip_range: float | None = None
+    keep_master: bool = False
 
     def __post_init__(self) -> None:
         checks = [
@@ -228,11 +231,14 @@ class RunSpec:
         return dataclasses.replace(self, lr=lr, steps=steps, beta=beta, **knobs)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, less the PPO/PRIME knobs of the algorithms that have none."""
+        """Every field, less the PPO/PRIME knobs of the algorithms that have none and
+        ``keep_master`` when it is off (so other runs keep their cache keys)."""
         out = dataclasses.asdict(self)
         for f in _ONPOLICY_FIELDS:
             if f.name not in ONPOLICY.get(self.algo, {}):
                 del out[f.name]
+        if not self.keep_master:
+            del out["keep_master"]
         return out
 
 

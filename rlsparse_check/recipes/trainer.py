@@ -62,7 +62,7 @@ def trainer_kwargs(job: Job, *, per_device_batch: int) -> dict[str, Any]:
         bf16=bf16_autocast(job.device),
         fp16=False,
         gradient_checkpointing=False,
-        disable_tqdm=not job.progress,
+        disable_tqdm=True,  # progress, when asked for, is recipes.progress.Progress
         dataloader_num_workers=0,
     )
 

@@ -1,0 +1,48 @@
+"""Training progress: a redrawn bar on a terminal, a few plain lines when piped."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+from rlsparse_check.recipes.progress import LINES, Progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def drive(progress: Progress, steps: int) -> None:
+    state = SimpleNamespace(global_step=0, max_steps=steps)
+    progress.on_train_begin(None, state, None)
+    for step in range(1, steps + 1):
+        state.global_step = step
+        progress.on_log(None, state, None, logs={"reward": step / steps, "loss": 1.0})
+        progress.on_step_end(None, state, None)
+    progress.on_train_end(None, state, None)
+
+
+def test_piped_output_gets_a_few_plain_lines_with_step_reward_and_time_left():
+    out = io.StringIO()
+    drive(Progress("grpo seed 0", out), 150)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == LINES and "\r" not in out.getvalue()
+    assert lines[0].startswith("grpo seed 0: step 15/150  reward 0.100") and "eta" in lines[0]
+    assert lines[-1].startswith("grpo seed 0: step 150/150  reward 1.000")
+
+
+def test_a_terminal_gets_one_bar_redrawn_in_place():
+    out = Terminal()
+    drive(Progress("ppo seed 1", out), 4)
+    text = out.getvalue()
+    assert text.count("\r[") == 5 and text.endswith("\n") and text.count("\n") == 1
+    assert "[########################] ppo seed 1: step 4/4  reward 1.000" in text
+
+
+def test_preference_runs_show_their_margin():
+    out = io.StringIO()
+    progress = Progress("dpo seed 0", out)
+    progress.on_log(None, None, None, logs={"rewards/margins": 0.25, "loss": 0.6})
+    progress.show(1, 1, final=True)
+    assert "margin 0.250" in out.getvalue()
