@@ -39,6 +39,7 @@ __all__ = [
     "TensorSpec",
     "Checkpoint",
     "open_checkpoint",
+    "refuse_native",
     "align",
     "read_safetensors_header",
     "write_safetensors",
@@ -184,9 +185,7 @@ def open_checkpoint(path: str | os.PathLike | Checkpoint) -> Checkpoint:
     )
     if not path.exists():
         raise CheckpointError(f"{path}: no such file or folder: {what}")
-    hint = native_hint(path) if path.is_file() or not _has_weights(path) else None
-    if hint is not None:  # a verl or DeepSpeed checkpoint: say how to convert it
-        raise CheckpointError(hint)
+    refuse_native(path)
     file = _file_in(path, what) if path.is_dir() else path
     if file.name.endswith(".index.json"):
         specs, arrays = _open_index(file)
@@ -197,6 +196,15 @@ def open_checkpoint(path: str | os.PathLike | Checkpoint) -> Checkpoint:
     else:
         raise CheckpointError(f"{file}: unknown checkpoint format: {what}")
     return Checkpoint(path, specs, arrays)
+
+
+def refuse_native(path: Path) -> None:
+    """Raise :class:`CheckpointError` with the converting command when ``path`` is a verl or
+    DeepSpeed checkpoint rather than a Hugging Face one (reads no weights)."""
+    path = Path(path)
+    hint = native_hint(path) if path.is_file() or not _has_weights(path) else None
+    if hint is not None:
+        raise CheckpointError(hint)
 
 
 def _has_weights(folder: Path) -> bool:

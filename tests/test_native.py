@@ -128,9 +128,11 @@ def test_diff_exits_2_with_the_hint_on_one_line(layouts, which, tmp_path, capsys
 
 
 @pytest.mark.parametrize("which", ["verl", "zero"])
-def test_checkpoint_mode_fails_each_claim_with_the_hint(layouts, which, tmp_path):
+@pytest.mark.parametrize("side", ["base", "tuned"])
+def test_checkpoint_mode_exits_2_with_the_hint_before_any_test(layouts, which, side, tmp_path):
     pair = write_planted_pair(tmp_path / "pair", layers=1, seed=1)
     native = layouts[0] if which == "verl" else layouts[1]
+    base, tuned = (native, pair.tuned) if side == "base" else (pair.base, native)
     args = [
         sys.executable,
         "-m",
@@ -139,17 +141,16 @@ def test_checkpoint_mode_fails_each_claim_with_the_hint(layouts, which, tmp_path
         "-q",
         "-p",
         "no:cacheprovider",
-        "-p",
-        "no:randomly",
         "--base",
-        str(pair.base),
+        str(base),
         "--tuned",
-        str(native),
+        str(tuned),
         "--report-dir",
-        str(tmp_path / "report"),
+        str(tmp_path / "r"),
     ]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode != 0
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     hint = native_hint(native)
-    lines = [line for line in done.stdout.splitlines() if hint in line]
-    assert lines, done.stdout[-3000:]
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if hint in line]
+    assert len(lines) == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not (tmp_path / "r").exists()

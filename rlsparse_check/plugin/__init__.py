@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except OptionError as error:
         raise pytest.UsageError(f"rlsparse-check: {error}") from None
     config.stash[SETTINGS_KEY] = settings
+    _refuse_native_checkpoints(settings)
     if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the report
         return
     from rlsparse_check.plugin.session import ReportSession
@@ -62,6 +63,19 @@ def pytest_configure(config: pytest.Config) -> None:
     session = ReportSession(config, settings, baseline)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "rlsparse-check-report")
+
+
+def _refuse_native_checkpoints(settings: options.Settings) -> None:
+    """A verl or DeepSpeed checkpoint given to --base/--tuned: exit status 2 and one line saying
+    how to convert it, before any test runs."""
+    from rlsparse_check.checkpoints import refuse_native
+    from rlsparse_check.errors import CheckpointError
+
+    for path in (settings.base, *settings.tuned) if settings.base is not None else ():
+        try:
+            refuse_native(path)
+        except CheckpointError as error:
+            pytest.exit(f"rlsparse-check: {error}", returncode=2)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
