@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics as pystats
 
-from rlsparse_check.criteria import much_greater, p_text
+from rlsparse_check.criteria import margin_figures, much_greater, p_text
 from rlsparse_check.results import ClaimResult, Decision, Verdict
 from rlsparse_check.thresholds import entry
 
@@ -185,12 +185,8 @@ def test_rl_updates_are_sparser_than_sft_updates(
             statistics={
                 "test": "Welch t over seeds at the matched gain, one-sided bounds at level "
                 f"{1 - s.alpha:g} against the margin",
-                "p": None if test is None else test.p_above,
-                "p_below_margin": None if test is None else test.p_below,
-                "n": None if test is None else test.n,
+                **margin_figures(test),
                 "alpha": s.alpha,
-                "effect": None if test is None else test.diff,
-                "ci": None if test is None else [test.lower, test.upper],
                 "usual_rates_p_above_margin": None if usual is None else p_text(usual.p_above),
                 "thresholds": [entry("sparser-margin", s.sparser_margin), entry("alpha", s.alpha)],
             },

@@ -26,6 +26,7 @@ import statistics as pystats
 import pytest
 
 from rlsparse_check.criteria import all_of, overlap_above_chance, pct
+from rlsparse_check.report.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
@@ -130,18 +131,6 @@ def test_update_masks_overlap_above_the_stratified_null(
                 ],
             },
             runs=[case.run_record() for pair in pairs for case in pair],
-            plots={
-                "overlap": [
-                    {
-                        "pair": f"{r['a']} vs {r['b']}",
-                        "observed": r["overlap_ab"],
-                        "chance_independent": r["chance_ab"],
-                        "chance_stratified": r["chance_ab_stratified"],
-                        "excess": r["excess_stratified"],
-                        "attainable": r["attainable"],
-                    }
-                    for r in rows
-                ]
-            },
+            plots={"overlap": overlap_bars(rows)},
         )
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import statistics as pystats
 
 from rlsparse_check.criteria import all_of, equivalent, overlap_above_chance
+from rlsparse_check.report.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
@@ -127,18 +128,6 @@ def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(
                 ],
             },
             runs=[c.run_record() for c in (*usual, *cases)],
-            plots={
-                "overlap": [
-                    {
-                        "pair": f"{r['a']} vs {r['b']}",
-                        "observed": r["overlap_ab"],
-                        "chance_independent": r["chance_ab"],
-                        "chance_stratified": r["chance_ab_stratified"],
-                        "excess": r["excess_stratified"],
-                        "attainable": r["attainable"],
-                    }
-                    for r in rows
-                ]
-            },
+            plots={"overlap": overlap_bars(rows)},
         )
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics as pystats
 
-from rlsparse_check.criteria import much_greater
+from rlsparse_check.criteria import margin_figures, much_greater
 from rlsparse_check.results import ClaimResult, Decision, Verdict
 from rlsparse_check.thresholds import entry
 
@@ -97,12 +97,8 @@ def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
             statistics={
                 "test": "Welch t over seeds, one-sided bounds at level "
                 f"{1 - s.alpha:g} against the margin",
-                "p": None if test is None else test.p_above,
-                "p_below_margin": None if test is None else test.p_below,
-                "n": None if test is None else test.n,
+                **margin_figures(test),
                 "alpha": s.alpha,
-                "effect": None if test is None else test.diff,
-                "ci": None if test is None else [test.lower, test.upper],
                 "mann_whitney": _rank_test(own, external, s.alpha),
                 "thresholds": [entry("sparser-margin", s.sparser_margin), entry("alpha", s.alpha)],
             },

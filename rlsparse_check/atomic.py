@@ -8,6 +8,7 @@ Standard library only (the diff path imports this).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "write_text"]
+__all__ = ["atomic_write", "write_text", "write_json", "dumps_json"]
 
 
 @contextmanager
@@ -47,3 +48,21 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path, "w") as handle:
         handle.write(text)
     return Path(path)
+
+
+def _item(value: Any) -> Any:
+    """numpy scalars (anything with ``.item()``) as plain numbers; anything else is an error."""
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps_json(data: Any) -> str:
+    """Strict JSON text: sorted keys, indented, numpy scalars as numbers, and NaN or infinity
+    an error (``ValueError``), never a non-standard token."""
+    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False, default=_item) + "\n"
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Serialise ``data`` first (an error leaves no file), then write it atomically."""
+    return write_text(path, dumps_json(data))

@@ -37,6 +37,7 @@ __all__ = [
     "in_range",
     "checkpoint_in_range",
     "much_greater",
+    "margin_figures",
     "at_most",
     "equivalent",
     "overlap_above_chance",
@@ -162,6 +163,19 @@ def much_greater(
     elif down < alpha:
         why += ": a difference as large as the margin is excluded"
     return _verdict(up < alpha, down < alpha, why, test.n)
+
+
+def margin_figures(test: Any) -> dict[str, Any]:
+    """The statistics a verdict on a MarginTest reports (all None without a test)."""
+    if test is None:
+        return dict.fromkeys(("p", "p_below_margin", "n", "effect", "ci"))
+    return {
+        "p": test.p_above,
+        "p_below_margin": test.p_below,
+        "n": test.n,
+        "effect": test.diff,
+        "ci": [test.lower, test.upper],
+    }
 
 
 def at_most(what: str, test: Any, limit: float, alpha: float) -> Decision:

@@ -6,7 +6,6 @@ problem is an :class:`~rlsparse_check.errors.OptionError` that names the option.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -44,10 +43,9 @@ def output_path(path: str | Path, option: str) -> Path:
 
 def write_json(path: Path, data: Any, option: str = "--json") -> None:
     """Write ``data`` as strict JSON (no NaN tokens; numpy scalars as numbers), atomically."""
-    from rlsparse_check.atomic import write_text
+    from rlsparse_check.atomic import write_json as write
 
-    text = json.dumps(data, indent=2, allow_nan=False, default=lambda o: o.item()) + "\n"
     try:
-        write_text(path, text)
+        write(path, data)
     except OSError as e:
         raise OptionError(f"{option} {path}: cannot write ({e.strerror}): check the path") from None

@@ -50,11 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _write(out: Path, text: str) -> None:
+    from rlsparse_check.atomic import write_text
     from rlsparse_check.errors import OptionError
-    from rlsparse_check.report.files import write_text_atomic
 
     try:
-        write_text_atomic(out, text)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, text)
     except OSError as error:
         raise OptionError(
             f"--out {out}: cannot write the page ({error.strerror or error}); "

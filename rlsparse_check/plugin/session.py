@@ -86,8 +86,8 @@ class ReportSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not (self.results or self.skipped or self.errors):
             return
+        from rlsparse_check.atomic import write_json, write_text
         from rlsparse_check.report import provenance
-        from rlsparse_check.report.files import write_json_atomic, write_text_atomic
 
         self.claims = collect.aggregate(self.results)
         settings = self.settings.to_json()
@@ -124,10 +124,11 @@ class ReportSession:
             if any(d.is_failure for d in self.drifts) and session.exitstatus == 0:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         directory = self.settings.report_dir
-        self.report_path = write_json_atomic(directory / "report.json", document)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.report_path = write_json(directory / "report.json", document)
         from rlsparse_check.report.render import render_html
 
-        self.html_path = write_text_atomic(directory / "report.html", render_html(document))
+        self.html_path = write_text(directory / "report.html", render_html(document))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report_path is None:

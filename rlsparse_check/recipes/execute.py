@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import os
 import platform
 import shutil
@@ -17,11 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rlsparse_check.atomic import write_json
 from rlsparse_check.errors import TrainingError
 from rlsparse_check.recipes.base import base_checkpoint, versions
 from rlsparse_check.recipes.cache import RunCache
 from rlsparse_check.recipes.spec import RunSpec
-from rlsparse_check.recipes.store import save_checkpoint, weights_sha256, write_json
+from rlsparse_check.recipes.store import save_checkpoint, weights_sha256
 
 __all__ = ["RUN_JSON_KEYS", "MASTER", "execute"]
 
@@ -250,7 +252,10 @@ def _trainer_args(args: Any) -> dict[str, Any]:
 
 
 def _numbers(entry: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in entry.items() if isinstance(v, int | float)}
+    """The finite numbers of a log entry (run.json is strict JSON: no NaN tokens)."""
+    return {
+        k: float(v) for k, v in entry.items() if isinstance(v, int | float) and math.isfinite(v)
+    }
 
 
 def _device_name(device: str) -> str:

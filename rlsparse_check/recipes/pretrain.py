@@ -97,8 +97,9 @@ def build_base(name: str, out: Path) -> Path:
     """Pretrain ``name`` and write it to ``out`` in bfloat16 (weights, config, tokenizer)."""
     import torch
 
+    from rlsparse_check.atomic import write_json
     from rlsparse_check.recipes.quiet import quiet
-    from rlsparse_check.recipes.store import save_checkpoint, sha256_file, write_json
+    from rlsparse_check.recipes.store import save_checkpoint, sha256_file
 
     model, tokenizer = pretrain(name)
     with quiet():

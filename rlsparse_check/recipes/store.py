@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rlsparse_check.atomic import write_text
+from rlsparse_check.atomic import write_json
 from rlsparse_check.errors import OptionError
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "save_checkpoint",
     "sha256_file",
     "weights_sha256",
-    "write_json",
 ]
 
 SAVE_DTYPES = ("bfloat16", "float32")
@@ -48,11 +47,6 @@ def weights_sha256(folder: Path) -> str:
         digest.update(file.name.encode())
         digest.update(sha256_file(file).encode())
     return digest.hexdigest()
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file in the same folder, then os.replace)."""
-    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def save_checkpoint(model: Any, tokenizer: Any, out: Path, save_dtype: str) -> Path:

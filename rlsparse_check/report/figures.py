@@ -10,7 +10,7 @@ from typing import Any
 
 from rlsparse_check.masks import KINDS, kind_of, layer_of
 
-__all__ = ["layer_kind_heatmap", "tolerance_series"]
+__all__ = ["layer_kind_heatmap", "tolerance_series", "overlap_bars"]
 
 
 def layer_kind_heatmap(
@@ -66,3 +66,19 @@ def tolerance_series(
     if reference:
         spec["reference"] = {"label": "claimed range", "y": list(reference)}
     return {"Sparsity by comparison tolerance": spec}
+
+
+def overlap_bars(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``plots["overlap"]`` from overlap rows: each pair's observed one-sided overlap beside both
+    chance levels, with its excess over stratified chance and the attainable intersection."""
+    return [
+        {
+            "pair": f"{r['a']} vs {r['b']}",
+            "observed": r["overlap_ab"],
+            "chance_independent": r["chance_ab"],
+            "chance_stratified": r["chance_ab_stratified"],
+            "excess": r["excess_stratified"],
+            "attainable": r["attainable"],
+        }
+        for r in rows
+    ]

@@ -1,4 +1,4 @@
-"""Atomic report writing: a reader sees the old file or the new one, never a part."""
+"""Atomic JSON writing: strict, sorted, and a reader sees the old file or the new one."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import os
 
 import pytest
 
-from rlsparse_check.report.files import write_json_atomic, write_text_atomic
+from rlsparse_check.atomic import write_json, write_text
 
 
 def test_json_is_written_sorted_and_readable(tmp_path):
-    path = write_json_atomic(tmp_path / "sub" / "report.json", {"b": 1, "a": [1.5]})
+    import numpy as np
+
+    path = write_json(tmp_path / "report.json", {"b": np.int64(1), "a": [np.float32(1.5)]})
     assert json.loads(path.read_text()) == {"a": [1.5], "b": 1}
     assert path.read_text().index('"a"') < path.read_text().index('"b"')
 
@@ -20,9 +22,9 @@ def test_unserialisable_data_leaves_no_file_and_keeps_the_old_one(tmp_path):
     path = tmp_path / "report.json"
     path.write_text("old")
     with pytest.raises(ValueError):
-        write_json_atomic(path, {"x": float("nan")})
+        write_json(path, {"x": float("nan")})
     with pytest.raises(TypeError):
-        write_json_atomic(path, {"x": object()})
+        write_json(path, {"x": object()})
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
@@ -33,5 +35,5 @@ def test_a_failure_while_replacing_leaves_no_temporary_file(tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        write_text_atomic(tmp_path / "report.html", "<html></html>")
+        write_text(tmp_path / "report.html", "<html></html>")
     assert list(tmp_path.iterdir()) == []
