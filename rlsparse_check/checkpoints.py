@@ -40,6 +40,7 @@ __all__ = [
     "Checkpoint",
     "open_checkpoint",
     "refuse_native",
+    "CHUNK_ELEMS",
     "align",
     "read_safetensors_header",
     "write_safetensors",
@@ -50,6 +51,12 @@ __all__ = [
 ]
 
 _FIX = "re-download or re-save the checkpoint"
+
+
+#: Entries read per step when a tensor is streamed (diff, overlap, patches, precision, C8):
+#: 1 Mi entries = 2 MB for bf16, small enough to stay in cache (measured faster than 4-16 Mi),
+#: and a multiple of 8 so that packed masks line up on bytes.
+CHUNK_ELEMS = 1 << 20
 
 
 class Checkpoint:

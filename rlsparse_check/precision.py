@@ -45,7 +45,6 @@ FORMATS = {"bfloat16": (7, -126), "float16": (10, -14), "float32": (23, -126)}
 BF16_MANTISSA_BITS = FORMATS["bfloat16"][0]
 #: Default quantiles of :func:`regime_profile`.
 QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
-_CHUNK = 1 << 20
 
 
 def half_ulp(values: object, dtype: str) -> np.ndarray:
@@ -177,7 +176,7 @@ def regime_profile(
     move to another stored value). Quantiles are the smallest value reaching the share
     (numpy's "inverted_cdf"); exact for bf16/f16, fp32 ``|w|`` to 8 mantissa bits (0.4%).
     """
-    from rlsparse_check.checkpoints import Checkpoint, open_checkpoint
+    from rlsparse_check.checkpoints import CHUNK_ELEMS, Checkpoint, open_checkpoint
 
     rates = [float(r) for r in rates]
     if not rates or not all(r > 0 and math.isfinite(r) for r in rates):
@@ -194,7 +193,7 @@ def regime_profile(
             if dtype not in ("bfloat16", "float16", "float32", "float64"):
                 continue
             table = tables.setdefault(dtype, np.zeros(1 << 16, np.int64))
-            for bits in ck.chunks(name, _CHUNK):
+            for bits in ck.chunks(name, CHUNK_ELEMS):
                 table += np.bincount(_codes(bits, dtype), minlength=1 << 16)
     finally:
         if owned:

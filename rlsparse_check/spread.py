@@ -21,8 +21,6 @@ from rlsparse_check.masks import NO_LAYER, kind_of
 
 __all__ = ["block_densities", "norms_against_matched", "binade"]
 
-_CHUNK = 1 << 22
-
 
 def block_densities(by_layer: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """``{block: changed / numel}`` of the numbered blocks of a diff's ``by_layer()``."""
@@ -48,7 +46,7 @@ def norms_against_matched(base: Any, masks: Any) -> dict[str, Any]:
     norm entries the matched rates predict to change, and the one-sided p-value that norm
     entries stay unchanged more often than matched ones.
     """
-    from rlsparse_check.checkpoints import decode
+    from rlsparse_check.checkpoints import CHUNK_ELEMS, decode
     from rlsparse_check.overlap import hypergeometric_sum_test
 
     size = 1 << 9
@@ -58,7 +56,7 @@ def norms_against_matched(base: Any, masks: Any) -> dict[str, Any]:
         spec = base.spec(name)
         flat = masks.dense(name).reshape(-1)
         start = 0
-        for bits in base.chunks(name, _CHUNK):
+        for bits in base.chunks(name, CHUNK_ELEMS):
             code = binade(decode(bits, spec.dtype, np.float32))
             changed = flat[start : start + code.size]
             counts[is_norm, 1] += np.bincount(code[changed], minlength=size)

@@ -13,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Threshold", "THRESHOLDS", "entry", "defaults"]
+__all__ = ["Threshold", "THRESHOLDS", "CORRECTIONS", "entry", "defaults"]
+
+#: The multiple-comparison corrections a claim may apply within its family of tests (Holm:
+#: family-wise error, the default; Benjamini-Hochberg: false discovery rate).
+CORRECTIONS = ("holm", "bh")
 
 
 @dataclass(frozen=True)

@@ -211,9 +211,9 @@ def test_a_negative_tolerance_and_a_single_checkpoint_exit_2(tmp_path, capsys):
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
 def test_large_tensors_streamed_in_chunks_give_the_array_result(tmp_path, monkeypatch, dtype):
-    from rlsparse_check.overlap import nulls
+    from rlsparse_check.overlap import stream
 
-    monkeypatch.setattr(nulls, "CHUNK", 4096)  # many chunks, the last one partial
+    monkeypatch.setattr(stream, "CHUNK_ELEMS", 4096)  # many chunks, the last one partial
     rng = np.random.default_rng(20)
     w = {"model.layers.0.mlp.up_proj.weight": rng.normal(0, 0.05, (301, 233)).astype(np.float32)}
     a, b = draw(w, 21), draw(w, 22)

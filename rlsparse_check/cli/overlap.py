@@ -43,6 +43,8 @@ import argparse
 import itertools
 from pathlib import Path
 
+from rlsparse_check.thresholds import CORRECTIONS
+
 __all__ = ["register", "run", "format_table"]
 
 
@@ -97,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--correction",
-        choices=("holm", "bh"),
+        choices=CORRECTIONS,
         default="holm",
         help="correction across pairs (default holm)",
     )

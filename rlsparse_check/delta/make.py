@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlsparse_check.checkpoints import Checkpoint
+from rlsparse_check.checkpoints import CHUNK_ELEMS, Checkpoint
 from rlsparse_check.delta.codec import Encoded, compress, encode_full, encode_sparse
 from rlsparse_check.delta.container import PatchWriter
 from rlsparse_check.delta.layout import open_side, read_layout
@@ -30,7 +30,6 @@ from rlsparse_check.delta.manifest import (
     values_key,
 )
 from rlsparse_check.delta.summary import PatchSummary
-from rlsparse_check.diff import CHUNK_ELEMS
 from rlsparse_check.errors import MismatchError, OptionError
 from rlsparse_check.masks import MaskSet
 

@@ -67,7 +67,8 @@ __all__ = [
 ENTRIES_PER_BIN = 64
 #: Number of distinct magnitude codes (16 bits).
 KEY_SIZE = 1 << 16
-#: Entries per step when counting (a multiple of 8, so packed masks split on whole bytes).
+#: Entries per bincount when counting arrays held in memory (keeps the temporaries small; reads
+#: from checkpoints stream in :data:`rlsparse_check.checkpoints.CHUNK_ELEMS`).
 CHUNK = 1 << 20
 
 

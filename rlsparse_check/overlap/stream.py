@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rlsparse_check.checkpoints import Checkpoint, decode, open_checkpoint
+from rlsparse_check.checkpoints import CHUNK_ELEMS, Checkpoint, decode, open_checkpoint
 from rlsparse_check.errors import MismatchError, OptionError, StatsInputError
 from rlsparse_check.masks import MaskSet
 from rlsparse_check.overlap import nulls
@@ -56,7 +56,7 @@ def _stream_counts(
     tables = [np.zeros(4 * nulls.KEY_SIZE, np.int64) for _ in pairs]
     packed = [m.packed(name) for m in masks]
     start = 0
-    for bits in base.chunks(name, nulls.CHUNK):
+    for bits in base.chunks(name, CHUNK_ELEMS):
         stop = start + bits.size
         key = _codes_of(bits, spec.dtype)
         dense = [

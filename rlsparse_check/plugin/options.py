@@ -24,7 +24,7 @@ from typing import Any
 
 from rlsparse_check.errors import OptionError
 from rlsparse_check.recipes.cache import default_root
-from rlsparse_check.thresholds import THRESHOLDS
+from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS
 
 __all__ = [
     "Settings",
@@ -36,7 +36,6 @@ __all__ = [
 
 GROUP = "rlsparse-check"
 DEVICES = ("auto", "cpu", "cuda")
-CORRECTIONS = ("holm", "bh")
 _T = {name: t.default for name, t in THRESHOLDS.items()}
 
 

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from rlsparse_check.errors import StatsInputError
+from rlsparse_check.thresholds import CORRECTIONS as CLAIM_CORRECTIONS
 
 __all__ = ["CORRECTIONS", "holm", "benjamini_hochberg", "adjust"]
 
-CORRECTIONS = ("holm", "bh", "none")
+CORRECTIONS = (*CLAIM_CORRECTIONS, "none")
 
 
 def _pvalues(p: Sequence[float] | np.ndarray) -> np.ndarray:
