@@ -1,4 +1,4 @@
-"""The checkpoint seam: case labels at collection time, fingerprints, the planted family."""
+"""The checkpoint seam: case labels at collection time, content hashes, the planted family."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.checkpoints import CheckpointCase, case_labels, fingerprint, group_names
+from fixtures.checkpoints import CheckpointCase, case_labels, content_hash, group_names
 from fixtures.planted_family import write_planted_family
 from rlsparse_check.diff import diff_checkpoints
 from rlsparse_check.plugin.options import Settings
@@ -33,9 +33,13 @@ def test_planted_family_has_the_sparsity_it_promises(tmp_path):
         assert all(t.changed == 0 for n, t in diff.tensors.items() if "norm" in n)
 
 
-def test_fingerprints_tell_checkpoints_apart_and_are_stable(tmp_path):
+def test_content_hashes_tell_checkpoints_apart_and_match_the_run_records(tmp_path):
+    from rlsparse_check.recipes.store import weights_sha256
+
     family = write_planted_family(tmp_path, [0.1, 0.3], seed=2)
-    assert fingerprint(family.tuned[0]) == fingerprint(family.tuned[0])
-    assert fingerprint(family.tuned[0]) != fingerprint(family.tuned[1])
+    assert content_hash(family.tuned[0]) == weights_sha256(family.tuned[0])
+    assert content_hash(family.tuned[0]) != content_hash(family.tuned[1])
+    single = family.tuned[0] / "model.safetensors"
+    assert content_hash(single) != content_hash(family.tuned[1]) and len(content_hash(single)) == 64
     record = CheckpointCase("t1", family.base, family.tuned[0], {"source": "given"}).run_record()
-    assert record["source"] == "given" and len(record["tuned_hash"]) == 16
+    assert record["source"] == "given" and record["tuned_hash"] == weights_sha256(family.tuned[0])

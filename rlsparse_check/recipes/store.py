@@ -39,10 +39,18 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
-def weights_sha256(folder: Path) -> str:
-    """Hash of every ``*.safetensors`` file of a checkpoint folder (names and contents)."""
+def weights_sha256(path: Path) -> str:
+    """The content hash of a checkpoint's weights: sha256 over the names and sha256 of its
+    weight files (a folder's ``*.safetensors``, else its ``*.bin``/``*.pt`` files; or the one
+    file given). Run folders, the run cache and the reports all identify checkpoints by it."""
+    path = Path(path)
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(path.glob("*.safetensors")) or sorted(
+            p for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth")
+        )
     digest = hashlib.sha256()
-    files = sorted(Path(folder).glob("*.safetensors"))
     for file in files:
         digest.update(file.name.encode())
         digest.update(sha256_file(file).encode())
