@@ -1,8 +1,9 @@
 """Model resolution: the embedded tiny models, local checkpoints and hub ids (offline only).
 
 ``resolve_model(name)`` turns a ``--model`` value into a :class:`ModelSpec` without importing
-torch. ``load_model(spec, device)`` builds or loads the model (fp32 master weights) and its
-tokenizer. Nothing here ever downloads: hub ids load from the local Hugging Face cache only.
+torch. ``load_model(path, device)`` loads a checkpoint folder as the model (fp32 master
+weights) with its tokenizer. Nothing here ever downloads: hub ids load from the local Hugging
+Face cache only.
 
 Built-in models (``BUILTIN``) are small Qwen2 / Llama configurations with a character-level
 tokenizer; their pretrained weights ship in ``rlsparse_check/data/<name>/`` (see
