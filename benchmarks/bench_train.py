@@ -37,7 +37,8 @@ _RATE: dict[str, float] = {}  # optimizer steps per second inside the trainer
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     import torch
-    from fixtures.threads import pin_threads
+
+    from rlsparse_check.recipes.threads import pin_threads
 
     before = torch.get_num_threads()
     pin_threads(1)

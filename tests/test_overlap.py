@@ -1,4 +1,4 @@
-"""Tests of rlsparse_check.overlap and rlsparse_check.nulls on arrays: known answers, edge cases,
+"""Tests of rlsparse_check.overlap (arrays and nulls) on arrays: known answers, edge cases,
 and calibration of both nulls on seeded synthetic masks.
 
 Calibration scenarios (the hidden checks plant the same three):
