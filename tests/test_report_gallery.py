@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from report_support import every_plot_kind
 
-from rlsparse_check.report.gallery import MAX_LINES, claim_gallery
+from rlsparse_check.report.gallery import MAX_LINES, MAX_MORE, claim_gallery
 
 
 def case(name, plots):
@@ -84,7 +84,15 @@ def test_colliding_series_show_the_decisive_case_and_collapse_the_others():
 def test_too_many_lines_do_not_merge():
     cases = [case(f"c{i}", line_plot(f"l{i}a", f"l{i}b")) for i in range(MAX_LINES // 2 + 1)]
     gallery = claim_gallery(cases, "c0")
-    assert len(gallery.evidence) == 1 and len(gallery.more) == len(cases) - 1
+    assert len(gallery.evidence) == 1
+    assert len(gallery.more) == min(len(cases) - 1, MAX_MORE)
+
+
+def test_the_collapsed_list_is_capped_and_the_rest_is_named_in_a_note():
+    cases = [case(f"c{i}", line_plot(f"l{i}a", f"l{i}b")) for i in range(MAX_MORE + 4)]
+    gallery = claim_gallery(cases, "c0")
+    assert len(gallery.more) == MAX_MORE and len(gallery.left_out) == 3
+    assert any("3 more plots" in note for note in gallery.notes)
 
 
 def test_only_the_decisive_heatmap_is_shown_open():

@@ -4,7 +4,8 @@ A claim with several cases draws each plot once where it can: overlap bars of ev
 chart, series of the same title merged into one plot when their line names differ (at most
 :data:`MAX_LINES` lines) or shown once when identical. What cannot be merged (heatmaps, series
 whose lines collide) is drawn for the decisive case, and for the other cases in a collapsed
-"more" list. Lead figures (:data:`~rlsparse_check.report.plots.LEAD_KINDS`) open the section.
+"more" list of at most :data:`MAX_MORE` figures (the rest are named in a note: their data stays
+in report.json), which keeps the page small however many cases a claim has. Lead figures (:data:`~rlsparse_check.report.plots.LEAD_KINDS`) open the section.
 A plot whose data cannot be drawn becomes a one-line note instead of failing the whole report.
 """
 
@@ -15,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["MAX_LINES", "Gallery", "claim_gallery"]
+__all__ = ["MAX_LINES", "MAX_MORE", "Gallery", "claim_gallery"]
 
 MAX_LINES = 10
+#: Figures of the other cases drawn in a claim's collapsed list.
+MAX_MORE = 4
 
 
 @dataclass
@@ -28,11 +31,15 @@ class Gallery:
     evidence: list[Any] = field(default_factory=list)
     more: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
 
 
 def _draw(
     gallery: Gallery, where: list[Any], what: str, draw: Callable[[], Any], case: str | None = None
 ) -> None:
+    if where is gallery.more and len(gallery.more) >= MAX_MORE:
+        gallery.left_out.append(what)
+        return
     try:
         figure = draw()
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
@@ -141,4 +148,9 @@ def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
                 lambda t=title, s=case_spec: plots.series(t, s),
                 case_name,
             )
+    if gallery.left_out:
+        gallery.notes.append(
+            f"{len(gallery.left_out)} more plots of other cases are not drawn here; their data "
+            "is in report.json (each case's plots)."
+        )
     return gallery
