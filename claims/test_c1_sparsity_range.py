@@ -95,7 +95,7 @@ def _given_checkpoint(case, diffs, s) -> ClaimResult:
             "sparsity": bitwise.sparsity,
             "changed": bitwise.changed,
             "total": bitwise.total,
-            "tolerances": {f"{atol:g}": r.sparsity for atol, r in table.items()},
+            "sparsity_by_tolerance": {f"{atol:g}": r.sparsity for atol, r in table.items()},
             "by_kind": {k: v["sparsity"] for k, v in bitwise.by_kind().items()},
             "patch": _patch(case, diffs),
             "learning_gain": "not measured",
@@ -164,7 +164,7 @@ def _trained(algo, cases, diffs, s, factory, mechanism) -> ClaimResult:
         measured={
             "key": "sparsity",
             "sparsity": {"value": mean, "ci": list(ci), "per_seed": values},
-            "tolerances": {
+            "sparsity_by_tolerance": {
                 f"{atol:g}": pystats.fmean(t[atol].sparsity for t in tables.values())
                 for atol in ATOLS
             },

@@ -62,7 +62,7 @@ def test_sparse_overlapping_checkpoints_reproduce_every_checkpoint_claim(tmp_pat
     assert sorted(case["measured"]["sparsity"] for case in c1["cases"]) == pytest.approx(
         sorted(family.sparsity(i) for i in range(2)), abs=1e-12
     )
-    assert set(c1["measured"]["tolerances"]) == {"0", "1e-08", "1e-05"}
+    assert set(c1["measured"]["sparsity_by_tolerance"]) == {"0", "1e-08", "1e-05"}
     assert "not measured in checkpoint mode" in c1["reason"]
     assert report["mode"] == "checkpoints" and report["provenance"]["hashes"]["tuned_hash"]
     html = (tmp_path / "report" / "report.html").read_text()
