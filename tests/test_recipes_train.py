@@ -69,7 +69,7 @@ def test_a_bf16_saved_run_is_sparser_than_the_same_run_saved_in_fp32(trained, ru
 def test_out_receives_a_copy_of_the_cached_run(trained, run_cache, tmp_path):
     run = trained(algo="grpo", steps=20, lr=2e-5)
     copy = train(
-        RunSpec(algo="grpo", steps=20, device="cpu"), cache=run_cache, out=tmp_path / "out"
+        RunSpec(algo="grpo", steps=20, lr=2e-5, device="cpu"), cache=run_cache, out=tmp_path / "out"
     )
     assert copy.path == (tmp_path / "out").resolve() and copy.cached
     assert copy.weights.read_bytes() == run.weights.read_bytes()

@@ -5,7 +5,8 @@ chart, series of the same title merged into one plot when their line names diffe
 :data:`MAX_LINES` lines) or shown once when identical. What cannot be merged (heatmaps, series
 whose lines collide) is drawn for the decisive case, and for the other cases in a collapsed
 "more" list of at most :data:`MAX_MORE` figures (the rest are named in a note: their data stays
-in report.json), which keeps the page small however many cases a claim has. Lead figures (:data:`~rlsparse_check.report.plots.LEAD_KINDS`) open the section.
+in report.json), which keeps the page small however many cases a claim has. Lead figures
+(:data:`~rlsparse_check.report.plots.LEAD_KINDS`) open the section.
 A plot whose data cannot be drawn becomes a one-line note instead of failing the whole report.
 """
 
