@@ -126,10 +126,21 @@ def test_c1_aggregates_seeds_per_algorithm_and_reports_the_eval_gain(cold):
         assert case["statistics"]["correction"] == "holm"
 
 
+def test_the_runs_are_trained_up_front_with_one_line_as_each_starts_and_ends(cold):
+    _, _, output, report = cold
+    runs = len(report["regime"]["runs"])
+    assert f"rlsparse-check: {runs} training runs for C1, C2" in output
+    assert output.count("train start ") == runs and output.count("train trained ") == runs
+    assert "grpo-seed0: grpo, 4 steps, lr 2e-06" in output
+
+
 def test_a_warm_rerun_under_xdist_is_served_from_the_cache_with_the_same_verdicts(cold):
     root, code, _, report = cold
     warm_code, output, warm = run_claims(root / "cache", root / "warm", "-n", "2")
     assert warm_code == code, output[-3000:]
+    assert (
+        output.count("train cached ") == len(warm["regime"]["runs"]) and "train start" not in output
+    )
     assert key_figures(warm) == key_figures(report)
     assert all(run["record"]["cached"] for claim in warm["claims"] for run in claim["runs"])
     assert (root / "warm" / "report.html").is_file()
