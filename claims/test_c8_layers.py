@@ -59,9 +59,13 @@ def test_updates_are_spread_across_blocks_and_spare_the_norms(
             headline=f"{checkpoint_case.label}: {figures.get('blocks', 0)} blocks, "
             f"{100 * figures.get('active_block_share', 0):.0f}% taking part (density CV "
             f"{figures.get('block_density_cv', float('nan')):.2f}); norm entries "
-            f"{100 * (norms['norm_fraction'] or 0):.2f}% updated vs "
-            f"{100 * (norms['expected_fraction'] or 0):.2f}% for matched |w|: "
-            f"{decision.verdict.value.replace('_', ' ')}.",
+            f"{100 * (norms['norm_fraction'] or 0):.2f}% updated, "
+            + (
+                f"vs {100 * norms['expected_fraction']:.2f}% for non-norm entries of matched |w|"
+                if norms["entries"]
+                else "and no non-norm entry has their |w| to compare with"
+            )
+            + f": {decision.verdict.value.replace('_', ' ')}.",
             paper={
                 **PAPER,
                 "criterion": f">= {s.min_active_blocks:g} of blocks take part, density "
