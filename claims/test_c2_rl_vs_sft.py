@@ -111,14 +111,12 @@ def test_rl_updates_are_sparser_than_sft_updates(
     matched: dict = {"gain": gain, "rl_lr": d.rl_lr, "sft_lr": d.rl_lr}
     test = None
     if gain is None:
-        spans = {
-            a: [min(g for seed in p for g, _ in seed), max(g for seed in p for g, _ in seed)]
-            for a, p in points.items()
-        }
+        ranges = {a: [g for seed in p for g, _ in seed] for a, p in points.items()}
+        spans = ", ".join(f"{a} {min(g):+.3f} to {max(g):+.3f}" for a, g in ranges.items())
         decision = Decision(
             Verdict.INCONCLUSIVE,
-            f"the frontiers share no eval gain (gain "
-            f"ranges {spans}): sparsity cannot be compared at matched learning",
+            f"the frontiers share no eval gain (gains: {spans}): sparsity cannot be compared "
+            "at matched learning",
         )
     elif len(points[rl]) < 2:
         decision = Decision(Verdict.INCONCLUSIVE, "too little data (one seed per frontier)")

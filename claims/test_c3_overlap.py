@@ -38,6 +38,12 @@ PAPER = {
     "jaccard_bit_exact_study": [0.55, 0.60],
     "jaccard_chance_bit_exact_study": [0.37, 0.47],
 }
+GROUPS = {
+    "seed": "Runs differing only in seed",
+    "data": "Runs differing only in data set",
+    "algo": "Runs differing only in algorithm",
+    "given": "The given checkpoints",
+}
 KEEP = (
     "a",
     "b",
@@ -101,7 +107,7 @@ def test_update_masks_overlap_above_the_stratified_null(
             verdict=decision.verdict,
             reason=f"{len(rows)} pair(s); {'worst' if len(rows) > 1 else 'the pair'}: "
             f"{decision.reason}",
-            headline=f"Group '{group}': {len(rows)} pair(s) reach "
+            headline=f"{GROUPS.get(group, group)}: {len(rows)} pair(s) reach "
             f"{pct(min(excesses, default=None))} to {pct(max(excesses, default=None))} of the "
             f"attainable excess over magnitude-stratified chance (need "
             f"{pct(s.min_overlap_excess)}): {decision.verdict.value.replace('_', ' ')}.",

@@ -113,8 +113,9 @@ def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
             supports=False,
             refutes=False,
             n=len(full),
-            why=f"masking did not hold ({leaks} entries changed outside the "
-            f"mask): the masked runs are invalid; {decision.reason}",
+            why=f"masking did not hold ({sum(leaks['rl_mask'])} entries of the RL-mask runs and "
+            f"{sum(leaks['random_mask'])} of the random-mask runs changed outside their masks): "
+            f"the masked runs are invalid; {decision.reason}",
         )
     beats = tests["rl_mask_beats_random"]
     beats_random = (
