@@ -95,8 +95,10 @@ def test_rl_updates_are_sparser_than_sft_updates(
     rl = d.primary
     points, rows = _frontier(frontier_runs, checkpoint_diffs)
     gain = matched_gain(points)
-    sparsity = lambda cases: [checkpoint_diffs.bitwise(c).sparsity for c in cases]  # noqa: E731
-    usual_rl, usual_sft = sparsity(usual_rate_runs["rl"]), sparsity(usual_rate_runs["sft"])
+    usual_rl, usual_sft = (
+        checkpoint_diffs.sparsities(usual_rate_runs["rl"]),
+        checkpoint_diffs.sparsities(usual_rate_runs["sft"]),
+    )
     sft_lr = usual_rate_runs["sft"][0].meta["record"]["spec"]["lr"]
     usual = (
         margin_test(usual_rl, usual_sft, s.sparser_margin, level=1 - s.alpha)

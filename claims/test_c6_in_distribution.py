@@ -50,8 +50,7 @@ def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
 
     s = rlsparse_settings
     own_cases, ext_cases = sft_target_runs["sft-self"], sft_target_runs["sft"]
-    own = [checkpoint_diffs.bitwise(c).sparsity for c in own_cases]
-    external = [checkpoint_diffs.bitwise(c).sparsity for c in ext_cases]
+    own, external = checkpoint_diffs.sparsities(own_cases), checkpoint_diffs.sparsities(ext_cases)
     test = (
         margin_test(own, external, s.sparser_margin, level=1 - s.alpha)
         if min(len(own), len(external)) >= 2

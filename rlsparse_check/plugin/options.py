@@ -24,7 +24,7 @@ from typing import Any
 
 from rlsparse_check.errors import OptionError
 from rlsparse_check.recipes.cache import default_root
-from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS
+from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS, defaults
 
 __all__ = [
     "Settings",
@@ -36,7 +36,7 @@ __all__ = [
 
 GROUP = "rlsparse-check"
 DEVICES = ("auto", "cpu", "cuda")
-_T = {name: t.default for name, t in THRESHOLDS.items()}
+_T = defaults()
 
 
 @dataclass(frozen=True)

@@ -61,11 +61,9 @@ def train(
     model = resolve_model(spec.model)
     spec = spec.resolved(builtin=model.is_builtin)
     device = resolve_device(spec.device)
-    mask_hash = None
-    if spec.mask is not None:
-        if not Path(spec.mask).is_file():
-            raise OptionError(f"--mask {spec.mask}: no such file; write one with diff --masks")
-        mask_hash = sha256_file(Path(spec.mask))
+    if spec.mask is not None and not Path(spec.mask).is_file():
+        raise OptionError(f"--mask {spec.mask}: no such file; write one with diff --masks")
+    mask_hash = _mask_hash(spec)
     if cache is None:
         if _launched():
             raise OptionError(
@@ -102,15 +100,17 @@ def _key(spec: RunSpec, cache: Any, mask_hash: str | None) -> tuple[Path, str]:
     return start, key
 
 
+def _mask_hash(spec: RunSpec) -> str | None:
+    """The content hash of the mask a spec trains in (it enters the key), None without one."""
+    return None if spec.mask is None else sha256_file(Path(spec.mask))
+
+
 def lookup(spec: RunSpec, cache: Any) -> Run | None:
     """The cached run of ``spec`` if the cache holds it (verified), else None; trains nothing."""
     spec = spec.resolved(builtin=resolve_model(spec.model).is_builtin)
-    mask_hash = None
-    if spec.mask is not None:
-        if not Path(spec.mask).is_file():
-            return None
-        mask_hash = sha256_file(Path(spec.mask))
-    folder = cache.get(_key(spec, cache, mask_hash)[1])
+    if spec.mask is not None and not Path(spec.mask).is_file():
+        return None
+    folder = cache.get(_key(spec, cache, _mask_hash(spec))[1])
     if folder is None:
         return None
     return Run(folder, json.loads((folder / "run.json").read_text()), cached=True)
