@@ -13,7 +13,7 @@ pytest_plugins: list[str] = [
     "fixtures.checkpoints",
     "fixtures.training",
     "fixtures.experiments",
-    "fixtures.pretrain",
+    "rlsparse_check.plugin.pretrain",
 ]
 
 OPT_IN = {"slow": "slow test: run with -m slow", "gpu": "needs a GPU: run with -m gpu on CUDA"}

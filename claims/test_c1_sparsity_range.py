@@ -24,18 +24,14 @@ from __future__ import annotations
 
 import statistics as pystats
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import checkpoint_in_range, correct, in_range, p_text
 from rlsparse_check.report.figures import tolerance_series
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
-TITLE = "RL fine-tuning leaves most entries unchanged (sparsity within the claimed range)"
-PAPER = {
-    "summary": "68.5%-96.0% unchanged (10 RL checkpoints, tol 1e-5)",
-    "range_tol_1e-5": [0.685, 0.96],
-    "range_tol_1e-8": [0.504, 0.876],
-    "sft_range": [0.06, 0.15],
-}
+CLAIM = CLAIMS["C1"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 ATOLS = (0.0, 1e-8, 1e-5)
 
 
@@ -116,7 +112,7 @@ def _given_checkpoint(case, diffs, s) -> ClaimResult:
 
 def _gain_tests(factory, s) -> dict[str, dict]:
     """Eval gain over seeds of every algorithm of the session, corrected across them."""
-    from rlsparse_check.learning import gain_over_seeds
+    from rlsparse_check.measures.learning import gain_over_seeds
 
     d = factory.design
     tests = {

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import statistics as pystats
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import margin_figures, much_greater, p_text
 from rlsparse_check.results import ClaimResult, Decision, Verdict
 from rlsparse_check.thresholds import entry
 
-TITLE = "RL fine-tuning is much sparser than SFT of the same base"
-PAPER = {
-    "summary": "RL 68.5%-96.0% vs SFT 6%-15% unchanged",
-    "rl_range": [0.685, 0.96],
-    "sft_range": [0.06, 0.15],
-}
+CLAIM = CLAIMS["C2"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 
 
 def _gain(case) -> float:
@@ -88,7 +85,7 @@ def test_rl_updates_are_sparser_than_sft_updates(
     rlsparse_settings,
     record_claim,
 ):
-    from rlsparse_check.frontier import covers, matched_gain, sparsity_at
+    from rlsparse_check.measures.frontier import covers, matched_gain, sparsity_at
     from rlsparse_check.stats import margin_test
 
     s, d = rlsparse_settings, run_factory.design

@@ -25,19 +25,14 @@ import statistics as pystats
 
 import pytest
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, overlap_above_chance, pct
 from rlsparse_check.report.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
-TITLE = "Masks of different runs overlap above chance"
-PAPER = {
-    "summary": "~60% one-sided overlap vs ~36% chance",
-    "overlap": 0.60,
-    "chance": 0.36,
-    "jaccard_bit_exact_study": [0.55, 0.60],
-    "jaccard_chance_bit_exact_study": [0.37, 0.47],
-}
+CLAIM = CLAIMS["C3"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 GROUPS = {
     "seed": "Runs differing only in seed",
     "data": "Runs differing only in data set",

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import statistics as pystats
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, at_most, correct, equivalent
 from rlsparse_check.results import ClaimResult, decide
 from rlsparse_check.thresholds import entry
 
-TITLE = "Fine-tuning only the RL subnetwork recovers the full run"
-PAPER = {"summary": "subnetwork-only training matches full RL; parameters nearly identical"}
+CLAIM = CLAIMS["C4"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 
 
 def _after(case) -> float:
@@ -61,7 +62,7 @@ def _beats(rl_mask, random_mask) -> dict:
 def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
     requires_training, recovery_runs, checkpoint_diffs, rlsparse_settings, record_claim
 ):
-    from rlsparse_check.recovery import outside_mask_changes, update_distance
+    from rlsparse_check.measures.recovery import outside_mask_changes, update_distance
     from rlsparse_check.stats import margin_test
 
     s = rlsparse_settings

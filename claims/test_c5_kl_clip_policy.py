@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import statistics as pystats
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, equivalent, overlap_above_chance
 from rlsparse_check.report.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
-TITLE = "KL penalty, clipping and on/off-policy updates barely change sparsity"
-PAPER = {"summary": "sparsity about the same with/without KL, clipping, on/off-policy"}
+CLAIM = CLAIMS["C5"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 
 
 def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(

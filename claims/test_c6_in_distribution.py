@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import statistics as pystats
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import margin_figures, much_greater
 from rlsparse_check.results import ClaimResult, Decision, Verdict
 from rlsparse_check.thresholds import entry
 
-TITLE = "SFT on the model's own samples is much sparser than SFT on external targets"
-PAPER = {
-    "summary": "in-distribution SFT sparse like RL; external-target SFT 6%-15% unchanged",
-    "sft_range": [0.06, 0.15],
-    "rl_range": [0.685, 0.96],
-}
+CLAIM = CLAIMS["C6"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 
 
 def _rank_test(own: list[float], external: list[float], alpha: float) -> dict:

@@ -28,12 +28,13 @@ from __future__ import annotations
 import statistics as pystats
 from pathlib import Path
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import full_rank
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
-TITLE = "Sparse RL updates are nevertheless nearly full rank"
-PAPER = {"summary": ">99% of full rank on average per matrix", "mean_rank_ratio": 0.99}
+CLAIM = CLAIMS["C7"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 MAX_MATRICES = 48
 MAX_ENTRIES = 1 << 25
 
@@ -53,8 +54,8 @@ def _mean(values) -> float | None:
 def _ranks(base: Path, tuned: Path, names: list[str], rounded_base: bool) -> tuple[dict, dict]:
     """Per matrix: the rank ratio above the storage noise floor, and the published-style one."""
     from rlsparse_check.checkpoints import open_checkpoint
-    from rlsparse_check.precision import half_ulp
-    from rlsparse_check.rank import noise_floor_rank_ratio, rank_ratio
+    from rlsparse_check.measures.precision import half_ulp
+    from rlsparse_check.measures.rank import noise_floor_rank_ratio, rank_ratio
 
     above, published = {}, {}
     with open_checkpoint(base) as b, open_checkpoint(tuned) as t:
@@ -72,7 +73,7 @@ def _ranks(base: Path, tuned: Path, names: list[str], rounded_base: bool) -> tup
 def test_updates_of_weight_matrices_are_nearly_full_rank(
     checkpoint_case, checkpoint_diffs, rlsparse_settings, record_claim, request
 ):
-    from rlsparse_check.rank import random_sparse_rank_ratio
+    from rlsparse_check.measures.rank import random_sparse_rank_ratio
 
     s, case = rlsparse_settings, checkpoint_case
     diff = checkpoint_diffs.bitwise(case)

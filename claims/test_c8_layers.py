@@ -19,21 +19,22 @@ Criterion, two parts that must both hold (exact counts of one checkpoint):
 
 from __future__ import annotations
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, norms_spared, spread_across_blocks
 from rlsparse_check.masks import NO_LAYER
 from rlsparse_check.report.figures import layer_kind_heatmap
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 
-TITLE = "Updates are spread across nearly all layers; norm parameters are almost never updated"
-PAPER = {"summary": "nearly all layers updated; norms almost never"}
+CLAIM = CLAIMS["C8"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 
 
 def test_updates_are_spread_across_blocks_and_spare_the_norms(
     checkpoint_case, checkpoint_diffs, rlsparse_settings, record_claim
 ):
     from rlsparse_check.checkpoints import open_checkpoint
-    from rlsparse_check.spread import block_densities, norms_against_matched
+    from rlsparse_check.measures.spread import block_densities, norms_against_matched
 
     s = rlsparse_settings
     diff = checkpoint_diffs.bitwise(checkpoint_case)

@@ -28,17 +28,13 @@ from __future__ import annotations
 
 import pytest
 
+from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import agreement_beyond_chance, much_greater, p_text, pct, trend
 from rlsparse_check.results import ClaimResult, Decision, Verdict
 from rlsparse_check.thresholds import entry
 
-TITLE = "Sparsity follows storage precision and learning rate (half-ULP mechanism)"
-PAPER = {
-    "summary": "fp32 checkpoints nearly dense; higher RL lr removes most sparsity",
-    "sft_low_lr_sparsity": 0.60,
-    "rl_median_lr": 5e-7,
-    "sft_median_lr": 5e-6,
-}
+CLAIM = CLAIMS["C9"]
+TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
 PARTS = ("a-precision", "b-learning-rate", "c-half-ulp")
 
 
@@ -131,7 +127,7 @@ def _learning_rate(m, s) -> tuple[Decision, dict, dict]:
 
 
 def _half_ulp(precision_runs, s) -> tuple[Decision, dict, dict]:
-    from rlsparse_check.precision import half_ulp_agreement
+    from rlsparse_check.measures.precision import half_ulp_agreement
     from rlsparse_check.stats import cohen_kappa
 
     rows = [

@@ -2,7 +2,7 @@
 
 Not a claim but the first question a reviewer asks of every verdict (report.json "regime"):
 
-* the rule (rlsparse_check/regime.py): per-step rates transfer across models whose weight
+* the rule (rlsparse_check/measures/regime.py): per-step rates transfer across models whose weight
   magnitudes are alike, so the runs use the published per-step rates for as many steps as they
   need to learn; the built-in tiny models take ``rate_factor`` times the rate for that fraction
   of the steps;
@@ -18,7 +18,7 @@ Not a claim but the first question a reviewer asks of every verdict (report.json
 
 from __future__ import annotations
 
-from rlsparse_check.regime import PAPER, RULE, invariance, run_row
+from rlsparse_check.measures.regime import PAPER, RULE, invariance, run_row
 
 
 def test_the_runs_are_in_the_published_regime(
@@ -30,9 +30,9 @@ def test_the_runs_are_in_the_published_regime(
     request,
     record_regime,
 ):
-    from fixtures.plan import conditions_for
-    from fixtures.pretrain import claims_of
-    from rlsparse_check.precision import regime_profile
+    from rlsparse_check.design import conditions_for
+    from rlsparse_check.measures.precision import regime_profile
+    from rlsparse_check.plugin.pretrain import claims_of
 
     s, d = rlsparse_settings, run_factory.design
     claims = claims_of([item.nodeid for item in request.session.items])

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.checkpoints import CheckpointCase, case_labels, content_hash, group_names
+from fixtures.checkpoints import case_labels, group_names
 from fixtures.planted_family import write_planted_family
+from rlsparse_check.cases import CheckpointCase, content_hash
 from rlsparse_check.diff import diff_checkpoints
 from rlsparse_check.plugin.options import Settings
 

@@ -88,7 +88,7 @@ def test_ppo_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not():
 def test_ppo_raises_the_eval_reward_significantly_in_the_published_rate_regime(trained, one_thread):
     # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: 0.46 -> 0.69,
     # 0.70, 0.65 (McNemar p 2e-5, 6e-5, 1e-3)
-    from rlsparse_check.learning import gain_over_seeds, run_gain
+    from rlsparse_check.measures.learning import gain_over_seeds, run_gain
 
     runs = [trained(algo="ppo", steps=150, lr=2e-6, seed=s) for s in range(3)]
     gains = [run_gain(run.record["eval"]) for run in runs]

@@ -128,7 +128,7 @@ def test_prime_raises_the_eval_reward_significantly_in_the_published_rate_regime
 ):
     # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: 0.46 -> 0.63,
     # 0.66, 0.64 (McNemar p 0.011, 0.002, 0.007)
-    from rlsparse_check.learning import gain_over_seeds, run_gain
+    from rlsparse_check.measures.learning import gain_over_seeds, run_gain
 
     runs = [trained(algo="prime", steps=150, lr=2e-6, seed=s) for s in range(3)]
     gains = [run_gain(run.record["eval"]) for run in runs]

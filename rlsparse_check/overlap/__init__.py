@@ -24,7 +24,6 @@ from rlsparse_check.overlap.arrays import (
 )
 from rlsparse_check.overlap.nulls import (
     SumTest,
-    hypergeometric_overlap_p,
     hypergeometric_sum_test,
     magnitude_key,
     magnitude_key_of_bits,
@@ -43,7 +42,6 @@ __all__ = [
     "OverlapSet",
     "SumTest",
     "TensorOverlap",
-    "hypergeometric_overlap_p",
     "hypergeometric_sum_test",
     "magnitude_key",
     "magnitude_key_of_bits",

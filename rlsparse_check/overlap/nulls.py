@@ -49,7 +49,6 @@ __all__ = [
     "KEY_SIZE",
     "CHUNK",
     "SumTest",
-    "hypergeometric_overlap_p",
     "hypergeometric_moments",
     "hypergeometric_sum_test",
     "magnitude_key",
@@ -122,14 +121,6 @@ def hypergeometric_moments(n: object, a: object, b: object) -> tuple[np.ndarray,
     big = np.where(n > 1, n, 2.0)
     var = np.where(n > 1, a * b * (n - a) * (n - b) / (big * big * (big - 1)), 0.0)
     return mean, var
-
-
-def hypergeometric_overlap_p(x: int, n: int, a: int, b: int) -> float:
-    """Exact one-sided p = P(X >= x) for X ~ Hypergeom(n entries, a in A, b drawn as B)."""
-    if not 0 <= a <= n or not 0 <= b <= n or x < 0:
-        raise StatsInputError(f"hypergeometric counts out of range: x={x}, n={n}, a={a}, b={b}")
-    a, b = min(a, b), max(a, b)
-    return float(min(1.0, max(0.0, sps.hypergeom.sf(x - 1, n, a, b)))) if n else 1.0
 
 
 def hypergeometric_sum_test(x: object, n: object, a: object, b: object) -> SumTest:

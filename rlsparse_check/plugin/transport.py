@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 PROPERTY = "rlsparse_check.claim"  # user_properties key carrying one ClaimResult as JSON text
-REGIME = "rlsparse_check.regime"  # ... and the regime record of the session
+REGIME = "rlsparse_check.measures.regime"  # ... and the regime record of the session
 _CLAIM_FILE = re.compile(r"(?:^|/)test_(c\d+)_[^/]*\.py")
 
 

@@ -208,10 +208,6 @@ class RunSpec:
             checks.append((value is None or 0 <= value <= 1, f"{flag[name]} {value}: in [0, 1]"))
         return checks
 
-    @property
-    def is_rl(self) -> bool:
-        return self.algo in RL_ALGOS
-
     def resolved(self, builtin: bool = True) -> RunSpec:
         """A copy with ``lr``, ``steps`` and ``beta`` filled in from the algorithm's usual
         recipe: the built-in models' (:data:`DEFAULTS`) or, for other models, the published

@@ -32,9 +32,6 @@ class TestResult:
     alternative: str
     method: str | None = None
 
-    def significant(self, alpha: float = 0.05) -> bool:
-        return self.p_value < alpha
-
     def to_json(self) -> dict:
         data = asdict(self)
         for key in ("statistic", "p_value", "effect"):

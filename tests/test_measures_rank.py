@@ -1,4 +1,4 @@
-"""Tests of rlsparse_check.rank: numerical rank with a documented tolerance, and the random
+"""Tests of rlsparse_check.measures.rank: numerical rank with a documented tolerance, and the random
 sparse reference of equal density, and the rank above the noise floor of bf16 storage (C7)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 
 from rlsparse_check.checkpoints import decode_bf16, encode_bf16
 from rlsparse_check.errors import StatsInputError
-from rlsparse_check.precision import half_ulp
-from rlsparse_check.rank import (
+from rlsparse_check.measures.precision import half_ulp
+from rlsparse_check.measures.rank import (
     default_rtol,
     noise_floor_rank,
     noise_floor_rank_ratio,
@@ -190,7 +190,7 @@ def test_bad_noise_floor_input_raises_a_stats_input_error(update, h, match):
 @pytest.mark.parametrize("shape", [(64, 96), (256, 64), (896, 1216)])
 @pytest.mark.parametrize("scale", [3e-5, 1e-4, 1e-3, 1e-2])
 def test_knowing_which_entries_moved_keeps_a_rank_one_update_near_rank_one(shape, scale):
-    from rlsparse_check.precision import half_ulp
+    from rlsparse_check.measures.precision import half_ulp
 
     rng = np.random.default_rng(1)
     base = bf16(rng.normal(0, 0.02, shape)).astype(np.float64)
@@ -202,7 +202,7 @@ def test_knowing_which_entries_moved_keeps_a_rank_one_update_near_rank_one(shape
 
 @pytest.mark.parametrize("shape", [(64, 96), (256, 64)])
 def test_a_dense_update_far_above_the_rounding_is_full_rank_above_the_floor(shape):
-    from rlsparse_check.precision import half_ulp
+    from rlsparse_check.measures.precision import half_ulp
 
     rng = np.random.default_rng(2)
     base = bf16(rng.normal(0, 0.02, shape)).astype(np.float64)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rlsparse_check.measures.regime import invariance, run_row
 from rlsparse_check.recipes import RunSpec
-from rlsparse_check.regime import invariance, run_row
 
 
 def test_a_run_row_carries_rate_steps_and_flip_share():

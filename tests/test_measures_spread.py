@@ -7,7 +7,7 @@ import pytest
 
 from rlsparse_check.checkpoints import open_checkpoint, write_safetensors
 from rlsparse_check.masks import NO_LAYER, MaskSet
-from rlsparse_check.spread import binade, block_densities, norms_against_matched
+from rlsparse_check.measures.spread import binade, block_densities, norms_against_matched
 
 NAMES = ("model.layers.0.input_layernorm.weight", "model.layers.0.mlp.up_proj.weight")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlsparse_check.frontier import covers, matched_gain, sparsity_at
+from rlsparse_check.measures.frontier import covers, matched_gain, sparsity_at
 
 
 def test_the_matched_gain_is_the_middle_of_the_range_both_frontiers_cover():

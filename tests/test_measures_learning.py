@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlsparse_check.learning import gain_over_seeds, run_gain
+from rlsparse_check.measures.learning import gain_over_seeds, run_gain
 
 
 def test_run_gain_reads_the_run_record():

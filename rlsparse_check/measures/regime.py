@@ -7,7 +7,8 @@ report's "regime" section puts the session's runs (rate, steps, lr x steps, and 
 entries whose half-ULP lies below one step of that rate) beside the paper's setting, and checks
 the one saving the built-in models take: a larger rate for proportionally fewer steps.
 
-Pure functions; the figures of the base come from :func:`rlsparse_check.precision.regime_profile`.
+Pure functions; the figures of the base come from
+:func:`rlsparse_check.measures.precision.regime_profile`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ PAPER = {
 
 def run_row(label: str, spec: Any, flip_share: Mapping[str, float]) -> dict[str, Any]:
     """One ``regime["runs"]`` entry from a resolved RunSpec (``flip_share`` keyed by
-    ``f"{rate:g}"``, as :func:`~rlsparse_check.precision.regime_profile` gives it)."""
+    ``f"{rate:g}"``, as :func:`~rlsparse_check.measures.precision.regime_profile` gives it)."""
     return {
         "label": label,
         "algo": spec.algo,

@@ -7,7 +7,7 @@ import pytest
 
 from rlsparse_check.checkpoints import write_safetensors
 from rlsparse_check.masks import MaskSet
-from rlsparse_check.recovery import outside_mask_changes, random_like, update_distance
+from rlsparse_check.measures.recovery import outside_mask_changes, random_like, update_distance
 
 
 def test_random_masks_keep_every_tensors_count_and_depend_on_the_seed():

@@ -1,6 +1,6 @@
-"""Tests of rlsparse_check.precision: half-ULPs (normal, subnormal and zero values, three formats),
-the half-ULP rule against observed bf16 changes with its kappa, and the regime profile of a
-planted checkpoint."""
+"""Tests of rlsparse_check.measures.precision: half-ULPs (normal, subnormal and zero values, three
+formats), the half-ULP rule against observed bf16 changes with its kappa, and the regime profile
+of a planted checkpoint."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 
 from rlsparse_check.checkpoints import decode_bf16, encode_bf16, write_safetensors
 from rlsparse_check.errors import StatsInputError
-from rlsparse_check.precision import half_ulp, half_ulp_agreement, half_ulp_bf16, regime_profile
+from rlsparse_check.measures.precision import (
+    half_ulp,
+    half_ulp_agreement,
+    half_ulp_bf16,
+    regime_profile,
+)
 
 
 def test_half_ulp_of_bf16_known_values():

@@ -119,7 +119,7 @@ def _half_ulp_matrix(half_ulp: object, shape: tuple[int, ...] | None = None) -> 
     if shape is not None and h.shape != tuple(shape):
         raise StatsInputError(
             f"half-ULP has shape {h.shape} but the update {tuple(shape)}: give one half-ULP per "
-            f"entry (rlsparse_check.precision.half_ulp of the stored values)"
+            f"entry (rlsparse_check.measures.precision.half_ulp of the stored values)"
         )
     if h.size and not (np.all(np.isfinite(h)) and h.min() >= 0):
         raise StatsInputError("half-ULP values must be finite and non-negative")

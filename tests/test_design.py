@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.plan import Condition, Design, conditions_for, design
+from rlsparse_check.design import Condition, Design, conditions_for, design
 from rlsparse_check.plugin.options import Settings
 
 
@@ -73,7 +73,7 @@ def test_each_claim_asks_only_for_its_runs_without_repeats():
 
 
 def test_only_tests_of_the_claims_suite_name_claims():
-    from fixtures.pretrain import claims_of
+    from rlsparse_check.plugin.pretrain import claims_of
 
     assert claims_of(
         [

@@ -1,0 +1,51 @@
+"""The shared pieces of the decision rules: combining parts (the worst part decides), correcting
+a family of p-values, and the verdict of a rule from what supports and what refutes it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rlsparse_check.results import Decision, Verdict, decide, worst
+
+__all__ = ["pct", "p_text", "all_of", "correct", "verdict_of"]
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.2f}%"
+
+
+def p_text(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return f"{p:.3g}" if p > 0 else "< 1e-300"
+
+
+def all_of(parts: Sequence[tuple[str, Decision]], *, decisive_only: bool = False) -> Decision:
+    """Criteria that must all hold: the worst part decides. The reason lists every part, or
+    with ``decisive_only`` only the first part of the worst verdict (order the parts so that
+    the most telling one comes first)."""
+    if not parts:
+        return Decision(Verdict.INCONCLUSIVE, "no evidence")
+    verdict = worst([d.verdict for _, d in parts])
+    if decisive_only:
+        return next(d for _, d in parts if d.verdict is verdict)
+    return Decision(
+        verdict, "; ".join(f"[{name}] {d.verdict.value}: {d.reason}" for name, d in parts)
+    )
+
+
+def correct(tests: Mapping[str, dict[str, Any]], method: str, key: str = "p") -> None:
+    """Adjust the ``key`` p-values of a family of tests together (``method``: holm, bh) and
+    write each back as ``f"{key}_adjusted"``; tests whose p-value is None are left out."""
+    from rlsparse_check.stats import adjust
+
+    named = [name for name, test in tests.items() if test.get(key) is not None]
+    if named:
+        for name, p in zip(named, adjust([tests[n][key] for n in named], method), strict=True):
+            tests[name][f"{key}_adjusted"] = float(p)
+
+
+def verdict_of(supports: bool, refutes: bool, why: str, n: int = 1, min_n: int = 1) -> Decision:
+    return decide(supports=supports, refutes=refutes and not supports, n=n, min_n=min_n, why=why)

@@ -1,0 +1,87 @@
+"""Bounds against a margin: "A exceeds B by at least a margin" (C2, C6, C9a), "a mean stays
+below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlsparse_check.criteria.combine import p_text, verdict_of
+from rlsparse_check.results import Decision
+
+__all__ = ["much_greater", "margin_figures", "at_most", "equivalent"]
+
+
+def much_greater(
+    what: str,
+    test: Any,
+    margin: float,
+    alpha: float,
+    *,
+    p_above: float | None = None,
+    p_below: float | None = None,
+) -> Decision:
+    """ "A exceeds B by at least ``margin``" from a :class:`~rlsparse_check.stats.MarginTest` at
+    level ``1 - alpha``: its lower bound reaching the margin (p_above < alpha) supports, its
+    upper bound below it (p_below < alpha) refutes. ``p_above``/``p_below`` replace the test's
+    own p-values with family-adjusted ones."""
+    up = test.p_above if p_above is None else p_above
+    down = test.p_below if p_below is None else p_below
+    why = (
+        f"{what}: difference {100 * test.diff:+.2f} pp, one-sided {100 * (1 - alpha):g}% bounds "
+        f"{100 * test.lower:+.2f} / {100 * test.upper:+.2f} pp vs margin {100 * margin:g} pp "
+        f"(p above the margin {p_text(up)}, below it {p_text(down)}; {test.test}, n={test.n})"
+    )
+    if up < alpha:
+        why += ": greater by at least the margin"
+    elif down < alpha:
+        why += ": a difference as large as the margin is excluded"
+    return verdict_of(up < alpha, down < alpha, why, test.n)
+
+
+def margin_figures(test: Any) -> dict[str, Any]:
+    """The statistics a verdict on a MarginTest reports (all None without a test)."""
+    if test is None:
+        return dict.fromkeys(("p", "p_below_margin", "n", "effect", "ci"))
+    return {
+        "p": test.p_above,
+        "p_below_margin": test.p_below,
+        "n": test.n,
+        "effect": test.diff,
+        "ci": [test.lower, test.upper],
+    }
+
+
+def at_most(what: str, test: Any, limit: float, alpha: float) -> Decision:
+    """A mean over seeds at most ``limit`` (a MarginTest of the values against the limit at
+    level ``1 - alpha``): the upper bound at or below the limit supports, the lower bound above
+    it refutes."""
+    why = (
+        f"{what}: mean {test.diff:.4g}, one-sided {100 * (1 - alpha):g}% bounds "
+        f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (n={test.n})"
+    )
+    return verdict_of(test.p_below < alpha, test.p_above < alpha, why, test.n)
+
+
+def equivalent(
+    what: str,
+    diff: float,
+    ci: tuple[float, float],
+    p_adjusted: float | None,
+    margin: float,
+    alpha: float,
+    *,
+    n: int,
+    min_n: int = 2,
+) -> Decision:
+    """TOST: ``diff`` with its ``1 - 2 alpha`` interval ``ci`` and adjusted p against
+    ``(-margin, margin)``; the interval entirely outside the margin refutes."""
+    why = (
+        f"{what}: difference {diff:+.4f} ({100 * (1 - 2 * alpha):g}% CI {ci[0]:+.4f} to "
+        f"{ci[1]:+.4f}) vs margin +-{margin:g}, TOST adjusted p {p_text(p_adjusted)}"
+    )
+    if p_adjusted is None:
+        return verdict_of(False, False, why, n, min_n)
+    outside = ci[0] >= margin or ci[1] <= -margin
+    return verdict_of(
+        p_adjusted < alpha, outside, why + (": outside the margin" * outside), n, min_n
+    )

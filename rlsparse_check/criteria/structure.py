@@ -1,0 +1,85 @@
+"""Exact measurements of one checkpoint's update: its rank (C7), its spread across blocks and
+the norms it spares (C8)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rlsparse_check.criteria.combine import p_text, pct, verdict_of
+from rlsparse_check.results import Decision, Verdict
+
+__all__ = ["full_rank", "spread_across_blocks", "norms_spared"]
+
+
+def full_rank(
+    mean_ratio: float | None,
+    min_ratio: float,
+    *,
+    matrices: int,
+    published_style: float | None,
+    random_reference: float | None,
+) -> Decision:
+    """C7 for one checkpoint (exact): the mean rank ratio above the storage noise floor against
+    ``min_ratio``, with the published-style figure and random sparse matrices quoted beside."""
+    if mean_ratio is None or matrices == 0:
+        return Decision(Verdict.INCONCLUSIVE, "no 2-D weight was updated: no rank to measure")
+    why = (
+        f"mean rank ratio above the storage noise floor {pct(mean_ratio)} over {matrices} "
+        f"matrices (need {pct(min_ratio)}); published-style tolerance {pct(published_style)}; "
+        f"random sparse matrices of equal density {pct(random_reference)}"
+    )
+    if random_reference is not None and random_reference >= min_ratio:
+        why += " (random sparse updates are full rank too: full rank says little of structure)"
+    return verdict_of(mean_ratio >= min_ratio, mean_ratio < min_ratio, why)
+
+
+def spread_across_blocks(
+    densities: Sequence[float], *, active_fraction: float, min_active: float, max_cv: float
+) -> tuple[Decision, dict[str, float]]:
+    """C8, spread (exact): the share of blocks taking part (density at least
+    ``active_fraction`` x the median block's) and the coefficient of variation of densities."""
+    if not densities or not any(densities):
+        return Decision(Verdict.INCONCLUSIVE, "no numbered block was updated"), {}
+    ordered, mid = sorted(densities), len(densities) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    active = sum(1 for d in densities if d > 0 and d >= active_fraction * median)
+    mean = sum(densities) / len(densities)
+    cv = math.sqrt(sum((d - mean) ** 2 for d in densities) / len(densities)) / mean
+    share = active / len(densities)
+    why = (
+        f"{active}/{len(densities)} blocks take part (need {pct(min_active)}), CV of block "
+        f"density {cv:.3f} (at most {max_cv:g})"
+    )
+    ok = share >= min_active and cv <= max_cv
+    figures = {"blocks": len(densities), "active_block_share": share, "block_density_cv": cv}
+    return verdict_of(ok, not ok, why), figures
+
+
+def norms_spared(
+    norm_fraction: float | None,
+    max_updated: float,
+    matched: Mapping[str, Any] | None,
+    alpha: float,
+) -> Decision:
+    """C8, norms (exact counts): at most ``max_updated`` of norm entries changed AND fewer than
+    non-norm entries of the same magnitude (``matched``: ``expected_fraction``, ``p`` of the
+    one-sided stratified test, ``entries``). Norm weights near 1.0 have a half-ULP far above
+    any small-rate movement, so "untouched" alone proves nothing: matched entries spared alike
+    leave it inconclusive."""
+    if norm_fraction is None:
+        return Decision(Verdict.INCONCLUSIVE, "the model has no norm parameters")
+    head = f"norm entries updated {pct(norm_fraction)} (at most {pct(max_updated)})"
+    if norm_fraction > max_updated:
+        return verdict_of(False, True, f"{head}: norms are updated")
+    if not matched or not matched.get("entries"):
+        why = f"{head}, but no non-norm entry has a matching |w| to rule out storage precision"
+        return verdict_of(False, False, why)
+    why = (
+        f"{head}; non-norm entries of matched |w| ({matched['entries']:,}): "
+        f"{pct(matched['expected_fraction'])} updated, one-sided p {p_text(matched['p'])}"
+    )
+    if matched["p"] < alpha:
+        return verdict_of(True, False, f"{why}: norms are spared beyond what |w| explains")
+    return verdict_of(False, False, f"{why}: spared alike, so storage precision explains it")
