@@ -25,7 +25,7 @@ from __future__ import annotations
 import statistics as pystats
 
 from rlsparse_check.criteria import checkpoint_in_range, correct, in_range, p_text
-from rlsparse_check.report.figures import tolerance_series
+from rlsparse_check.figures import tolerance_series
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 

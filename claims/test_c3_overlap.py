@@ -26,7 +26,7 @@ import statistics as pystats
 import pytest
 
 from rlsparse_check.criteria import all_of, overlap_above_chance, pct
-from rlsparse_check.report.figures import overlap_bars
+from rlsparse_check.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 

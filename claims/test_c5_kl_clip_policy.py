@@ -22,7 +22,7 @@ from __future__ import annotations
 import statistics as pystats
 
 from rlsparse_check.criteria import all_of, equivalent, overlap_above_chance
-from rlsparse_check.report.figures import overlap_bars
+from rlsparse_check.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 

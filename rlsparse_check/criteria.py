@@ -50,13 +50,15 @@ __all__ = [
 
 
 def pct(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.2f}%"
+    from rlsparse_check.numbers import percent
+
+    return percent(x)
 
 
 def p_text(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return f"{p:.3g}" if p > 0 else "< 1e-300"
+    from rlsparse_check.numbers import p_value
+
+    return p_value(p)
 
 
 def all_of(parts: Sequence[tuple[str, Decision]], *, decisive_only: bool = False) -> Decision:

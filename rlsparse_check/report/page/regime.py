@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlsparse_check.report.numbers import format_scalar, label
-from rlsparse_check.report.values import node
+from rlsparse_check.numbers import number
+from rlsparse_check.report.page.numbers import label
+from rlsparse_check.report.page.values import node
 
 __all__ = ["regime_view"]
 
@@ -83,5 +84,5 @@ def regime_view(regime: Any) -> dict[str, Any] | None:
         "invariance": _invariance(regime.get("invariance")),
         "comparison": _side_by_side(regime.get("profile"), regime.get("paper")),
         "extra": [(label(k), node(v, k)) for k, v in regime.items() if k not in _KNOWN],
-        "run_count": format_scalar(len(regime.get("runs") or [])),
+        "run_count": number(len(regime.get("runs") or [])),
     }

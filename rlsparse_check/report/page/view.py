@@ -1,7 +1,7 @@
 """What the page shows of one claim: the headline, the thresholds, the evidence tables, the cases.
 
 Pure functions from a claim entry of report.json (see collect.py) to plain data the template
-draws; values become display trees (:func:`~rlsparse_check.report.values.node`).
+draws; values become display trees (:func:`~rlsparse_check.report.page.values.node`).
 
 * The headline is the claim's ``headline`` (the decisive case's ``ClaimResult.headline``); where
   it is empty (older reports) a sentence is built from the verdict, the key figure with its
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rlsparse_check.numbers import reading, share_mode
 from rlsparse_check.report.collect import key_figure
-from rlsparse_check.report.numbers import format_scalar, format_value, label, share_mode
-from rlsparse_check.report.runs import RunIndex
-from rlsparse_check.report.values import node
+from rlsparse_check.report.page.numbers import format_value, label
+from rlsparse_check.report.page.runs import RunIndex
+from rlsparse_check.report.page.values import node
 
 __all__ = [
     "STAT_LABELS",
@@ -60,7 +61,7 @@ def _figure_text(entry: dict[str, Any]) -> str | None:
     name, value = figure
     measured = entry.get("measured") or {}
     raw = measured.get(name)
-    text = f"{label(name)} {format_scalar(value, name)}"
+    text = f"{label(name)} {reading(value, name)}"
     interval = raw.get("ci") if isinstance(raw, dict) else None
     if isinstance(interval, list) and len(interval) == 2:
         text += f" (95% CI {format_value(interval, 'ci', share_mode(name))})"
@@ -89,13 +90,13 @@ def headline(claim: dict[str, Any]) -> str:
 
 def key_text(entry: dict[str, Any]) -> str:
     figure = key_figure(entry)
-    return f"{label(figure[0])} = {format_scalar(figure[1], figure[0])}" if figure else "-"
+    return f"{label(figure[0])} = {reading(figure[1], figure[0])}" if figure else "-"
 
 
 def p_text(entry: dict[str, Any]) -> str:
     stats = entry.get("statistics") or {}
     p = stats.get("p_adjusted", stats.get("p"))
-    return format_scalar(p, "p") if isinstance(p, int | float) and not isinstance(p, bool) else "-"
+    return reading(p, "p") if isinstance(p, int | float) and not isinstance(p, bool) else "-"
 
 
 def thresholds(statistics: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rlsparse_check.report.runs import run_index
-from rlsparse_check.report.view import claim_view, headline, thresholds
+from rlsparse_check.report.page.runs import run_index
+from rlsparse_check.report.page.view import claim_view, headline, thresholds
 
 
 def claim(**extra):
@@ -58,7 +58,7 @@ def test_thresholds_show_value_source_and_note():
         }
     )
     assert [(r["name"], r["value"]["text"], r["source"]) for r in rows] == [
-        ("sparsity-range", "70% to 95%", "paper"),
+        ("sparsity-range", "70.0% to 95.0%", "paper"),
         ("alpha", "0.05", "harness"),
         ("odd", "1", "unstated"),
     ]

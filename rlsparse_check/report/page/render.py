@@ -20,12 +20,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rlsparse_check.numbers import reading
 from rlsparse_check.report.collect import group_skips
-from rlsparse_check.report.numbers import format_scalar, label, plain_text
-from rlsparse_check.report.regime import regime_view
-from rlsparse_check.report.runs import run_index
-from rlsparse_check.report.values import node
-from rlsparse_check.report.view import STAT_LABELS, claim_view
+from rlsparse_check.report.page.numbers import label, plain_text
+from rlsparse_check.report.page.regime import regime_view
+from rlsparse_check.report.page.runs import run_index
+from rlsparse_check.report.page.values import node
+from rlsparse_check.report.page.view import STAT_LABELS, claim_view
 
 __all__ = ["render_html", "environment", "STAT_LABELS"]
 
@@ -56,7 +57,7 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = format_scalar
+    env.filters["num"] = reading
     env.filters["wrap"] = breakable
     env.filters["verdict_words"] = lambda v: str(v).replace("_", " ")
     return env
@@ -68,7 +69,7 @@ def _figures(claim: dict[str, Any]) -> dict[str, Any]:
         return {"lead": [], "evidence": [], "more": [], "notes": []}
     from markupsafe import Markup
 
-    from rlsparse_check.report.gallery import claim_gallery
+    from rlsparse_check.report.plots.gallery import claim_gallery
 
     gallery = claim_gallery(cases, str(claim.get("decisive_case", "")))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from report_support import regime
 
-from rlsparse_check.report.regime import regime_view
+from rlsparse_check.report.page.regime import regime_view
 
 
 def text(node):

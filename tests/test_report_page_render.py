@@ -9,7 +9,7 @@ import pytest
 from report_support import EXAMPLE, big_report, regime, reprs_in, synthetic_report
 
 from rlsparse_check.cli import main
-from rlsparse_check.report.render import render_html
+from rlsparse_check.report.page.render import render_html
 
 MAX_PAGE_BYTES = 1_000_000
 
@@ -32,13 +32,13 @@ def test_verdicts_are_coloured_and_numbers_shown_for_reading(html):
     assert 'class="verdict v-reproduced"' in html
     assert 'class="verdict v-not_reproduced"' in html
     assert 'class="verdict v-inconclusive"' in html
-    assert "68.5%-96.0% (tol 1e-5)" in html and "sparsity = 81%" in html
+    assert "68.5%-96.0% (tol 1e-5)" in html and "sparsity 81.0%" in html
     assert "adjusted p-value" in html and "holm" in html and "&lt; 1e-300" in html
 
 
 def test_each_claim_opens_with_its_headline_then_lead_plots_then_the_evidence(html):
     section = html[html.index('<section id="C1"') : html.index('<section id="C3"')]
-    headline = section.index("Reproduced: sparsity 81% (95% CI 78% to 84%)")
+    headline = section.index("Reproduced: sparsity 81.0% (95% CI 78.0% to 84.0%)")
     lead = section.index('<figure class="lead">')
     assert headline < lead < section.index("<strong>Why") < section.index("<h3>Published")
     assert section.count('<figure class="lead">') == 3
@@ -49,7 +49,7 @@ def test_each_claim_opens_with_its_headline_then_lead_plots_then_the_evidence(ht
 def test_thresholds_show_their_source(html):
     assert '<span class="src src-paper">paper</span>' in html
     assert '<span class="src src-harness">harness</span>' in html
-    assert "70% to 95%" in html and "abstract: 70-95% unchanged" in html
+    assert "70.0% to 95.0%" in html and "abstract: 70-95% unchanged" in html
 
 
 def test_the_regime_section_follows_the_summary(html):
@@ -113,7 +113,7 @@ def test_an_old_report_without_the_new_fields_still_renders():
         claim["statistics"].pop("thresholds", None)
         claim["statistics"]["threshold"] = 0.5
     html = render_html(document)
-    assert "Reproduced: sparsity 81% (95% CI 78% to 84%) against the paper" in html
+    assert "Reproduced: sparsity 81.0% (95% CI 78.0% to 84.0%) against the paper" in html
     assert '<section id="regime">' not in html and "<h3>Thresholds</h3>" not in html
 
 
