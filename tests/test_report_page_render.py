@@ -57,7 +57,8 @@ def test_the_regime_section_follows_the_summary(html):
     assert html.index('id="summary"') < regime_at < html.index('<section id="C1"')
     section = html[regime_at : html.index('<section id="C1"')]
     assert "lr x steps sets the sparsity" in section and "flip share" in section
-    assert "7B-class, bf16" in section and "not published" in section
+    assert "7B-class, bf16" in section and "not published" not in section
+    assert "<th>90% CI</th>" in section and "<th>quantile</th>" in section
 
 
 def test_runs_are_listed_once_and_referred_to_by_label(html):

@@ -15,7 +15,7 @@ def claim(**extra):
         "decisive_case": "dpo",
         "paper": {"summary": "68.5%-96.0% unchanged"},
         "measured": {"key": "sparsity", "sparsity": {"value": 0.2114, "ci": [0.1884, 0.2278]}},
-        "statistics": {},
+        "statistics": {"test": "95% t interval of the mean over seeds"},
         "runs": [],
         "cases": [{"case": "dpo", "headline": ""}],
     }
@@ -38,6 +38,8 @@ def test_without_a_headline_one_is_built_from_verdict_figure_and_paper():
         "Not reproduced: sparsity 21.1% (95% CI 18.8% to 22.8%) "
         "against the paper's 68.5%-96.0% unchanged."
     )
+    unstated = claim(statistics={"test": "paired_t"})
+    assert "(interval 18.8% to 22.8%)" in headline(unstated)
     bare = claim(measured={}, paper={}, verdict="inconclusive")
     assert headline(bare) == "Inconclusive."
 

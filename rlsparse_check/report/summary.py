@@ -95,15 +95,18 @@ def _figure_interval(entry: dict[str, Any], name: str) -> str:
     return f" ({level} CI {span})" if level else f" (interval {span})"
 
 
-def case_figures(claim: dict[str, Any]) -> list[tuple[str, str, float]]:
-    """``(case, figure name, value)`` of every case with a key figure, in report order; a claim
-    entry without cases gives its own figure under its decisive case's name."""
+def case_figures(claim: dict[str, Any]) -> list[tuple[str, str, float, dict[str, Any]]]:
+    """``(case, figure name, value, entry)`` of every case with a key figure, in report order;
+    the claim's own figure (under its decisive case's name) when no case has one."""
     cases = [c for c in claim.get("cases") or [] if isinstance(c, dict)]
     found = []
-    for case in cases or [claim]:
+    for case in cases:
         figure = key_figure(case)
         if figure:
-            found.append((str(case.get("case") or claim.get("decisive_case") or ""), *figure))
+            found.append((str(case.get("case") or ""), *figure, case))
+    own = key_figure(claim)
+    if not found and own:
+        found.append((str(claim.get("decisive_case") or ""), *own, claim))
     return found
 
 
@@ -117,28 +120,29 @@ def figure_summary(claim: dict[str, Any], *, with_interval: bool = True) -> str:
     if not figures:
         return "-"
     if len(figures) == 1:
-        case, name, value = figures[0]
-        cases = [c for c in claim.get("cases") or [] if c.get("case") == case] or [claim]
-        tail = _figure_interval(cases[0], name) if with_interval else ""
+        _, name, value, entry = figures[0]
+        tail = _figure_interval(entry, name) if with_interval else ""
         return f"{_label(name)} {reading(value, name)}{tail}"
-    names = list(dict.fromkeys(name for _, name, _ in figures))
-    texts = [reading(value, name) for _, name, value in figures]
+    names = list(dict.fromkeys(name for _, name, _, _ in figures))
+    texts = [reading(value, name) for _, name, value, _ in figures]
     if len(names) > 1:
         return "; ".join(
             f"{case}: {_label(name)} {text}"
-            for (case, name, _), text in zip(figures, texts, strict=True)
+            for (case, name, _, _), text in zip(figures, texts, strict=True)
         )
     name = names[0]
     if len(set(texts)) == 1:
         return f"{_label(name)} {texts[0]} in all {len(figures)} cases"
     if len(figures) <= MAX_LISTED:
         listed = ", ".join(
-            f"{case} {text}" for (case, _, _), text in zip(figures, texts, strict=True)
+            f"{case} {text}" for (case, _, _, _), text in zip(figures, texts, strict=True)
         )
         return f"{_label(name)}: {listed}"
-    values = [value for _, _, value in figures]
+    values = [value for _, _, value, _ in figures]
     decisive = str(claim.get("decisive_case") or "")
-    deciding = [text for (case, _, _), text in zip(figures, texts, strict=True) if case == decisive]
+    deciding = [
+        text for (case, _, _, _), text in zip(figures, texts, strict=True) if case == decisive
+    ]
     span = f"{reading(min(values), name)} to {reading(max(values), name)}"
     named = f" (deciding: {decisive} {deciding[0]})" if deciding else ""
     return f"{_label(name)} {span} over {len(figures)} cases{named}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rlsparse_check.numbers import reading
+from rlsparse_check.numbers import reading, share_mode
 from rlsparse_check.report.collect import key_figure
 from rlsparse_check.report.page.numbers import label
 from rlsparse_check.report.page.runs import RunIndex
@@ -178,11 +178,21 @@ def _measured_rows(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def _stat_rows(statistics: dict[str, Any], skip: tuple[str, ...]) -> list[tuple[str, Any]]:
+def _stat_rows(
+    statistics: dict[str, Any], skip: tuple[str, ...], figure: tuple[str, float] | None = None
+) -> list[tuple[str, Any]]:
     """The test's rows; the interval labelled with its level where the data states it."""
     level = interval_level(statistics.get("ci"), statistics, statistics)
     labels = STAT_LABELS | {"ci": _level_label(level)}
-    return _rows(statistics, labels, skip=skip)
+    rows = _rows(statistics, labels, skip=skip)
+    if figure and share_mode(figure[0]):  # the test's interval and effect are of the key figure
+        mode = share_mode(figure[0])
+        own = {labels.get(k, label(k)): k for k in ("ci", "effect") if k in statistics}
+        rows = [
+            (lab, node(statistics[own[lab]], own[lab], mode) if lab in own else tree)
+            for lab, tree in rows
+        ]
+    return rows
 
 
 def claim_view(claim: dict[str, Any], runs: RunIndex) -> dict[str, Any]:
@@ -208,7 +218,7 @@ def claim_view(claim: dict[str, Any], runs: RunIndex) -> dict[str, Any]:
         "paper_summary": (claim.get("paper") or {}).get("summary", "-"),
         "paper_rows": _rows(claim.get("paper") or {}, {"summary": "published figure"}),
         "measured_rows": _measured_rows(claim),
-        "stat_rows": _stat_rows(statistics, ("thresholds",) if limits else ()),
+        "stat_rows": _stat_rows(statistics, ("thresholds",) if limits else (), key_figure(claim)),
         "thresholds": limits,
         "case_rows": [
             {
