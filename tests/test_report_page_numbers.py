@@ -40,3 +40,11 @@ def test_python_literals_inside_text_are_written_out():
     )
     assert plain_text("map {'a': 1}") == "map a: 1"
     assert plain_text("it said 'no' [really]") == "it said 'no' [really]"
+
+
+def test_number_lists_inside_text_are_written_out():
+    assert plain_text("mean sparsity within [0.7, 0.95] and a gain") == (
+        "mean sparsity within 0.7 to 0.95 and a gain"
+    )
+    assert plain_text("seeds [0, 1, 2]") == "seeds 0, 1, 2"
+    assert plain_text("claimed range [70.00%, 95.00%]") == "claimed range [70.00%, 95.00%]"

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from report_support import EXAMPLE, big_report, regime, reprs_in, synthetic_report
@@ -100,9 +105,30 @@ def test_rendering_without_plots_does_not_need_matplotlib_figures():
     assert "<svg" not in render_html(synthetic_report(with_plots=False))
 
 
-def test_the_same_report_renders_to_the_same_html():
-    report = synthetic_report()
-    assert render_html(report) == render_html(report)
+RENDER_DIGEST = """
+import hashlib, sys
+sys.path.insert(0, {tests!r})
+from report_support import regime, synthetic_report
+from rlsparse_check.report.page.render import render_html
+document = synthetic_report()
+document["regime"] = regime()
+print(hashlib.sha256(render_html(document).encode()).hexdigest())
+"""
+
+
+def test_the_same_report_renders_to_the_same_html_in_processes_with_other_hash_seeds():
+    digests = set()
+    for seed in ("0", "12345"):
+        done = subprocess.run(
+            [sys.executable, "-c", RENDER_DIGEST.format(tests=str(Path(__file__).parent))],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=True,
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1 and len(digests.pop()) == 64
 
 
 def test_an_old_report_without_the_new_fields_still_renders():
@@ -118,9 +144,66 @@ def test_an_old_report_without_the_new_fields_still_renders():
     assert '<section id="regime">' not in html and "<h3>Thresholds</h3>" not in html
 
 
-@pytest.mark.skipif(not EXAMPLE.is_file(), reason="no committed example report")
-def test_the_example_report_is_small_and_free_of_reprs():
-    page = render_html(json.loads(EXAMPLE.read_text()))
+@pytest.fixture(scope="module")
+def example_page() -> str:
+    if not EXAMPLE.is_file():
+        pytest.skip("no committed example report")
+    return render_html(json.loads(EXAMPLE.read_text()))
+
+
+class _Tables(HTMLParser):
+    """Every <table> of a page: whether it has <th> cells, and the text of its own cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict] = []
+        self.open: list[dict] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.open.append({"th": 0, "cells": []})
+        elif tag in ("td", "th") and self.open:
+            self.open[-1]["th"] += tag == "th"
+            self.cell = []
+            self.open[-1]["cells"].append(self.cell)
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.open:
+            self.tables.append(self.open.pop())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+PYTHON_REPR = re.compile(r"^\s*[\[{]|[\[{]\s*'|\[\s*-?\d[\d.e+-]*\s*,")
+
+
+def tables_of(page: str) -> list[dict]:
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+def test_every_table_of_the_example_has_header_cells_and_no_python_repr(example_page):
+    tables = tables_of(example_page)
+    assert len(tables) > 50
+    assert [t for t in tables if t["th"] == 0] == []
+    cells = ["".join(cell) for table in tables for cell in table["cells"]]
+    assert [cell for cell in cells if PYTHON_REPR.search(cell)] == []
+
+
+def test_the_table_check_finds_a_table_without_headers_and_a_repr_cell():
+    (table,) = tables_of("<table><tr><td>[0.1, 0.2]</td><td>{'a': 1}</td></tr></table>")
+    assert table["th"] == 0
+    assert [bool(PYTHON_REPR.search("".join(c))) for c in table["cells"]] == [True, True]
+    assert not PYTHON_REPR.search("vs claimed range [70.0%, 95.0%]")
+
+
+def test_the_example_report_is_small_and_free_of_reprs(example_page):
+    page = example_page
     assert len(page.encode()) <= MAX_PAGE_BYTES
     assert reprs_in(page) == []
     assert page.count("<svg") == page.count('role="img"') == page.count("<figcaption>")

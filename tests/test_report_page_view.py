@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from rlsparse_check.report.page.runs import run_index
-from rlsparse_check.report.page.view import claim_view, headline, thresholds
+from rlsparse_check.report.page.view import (
+    claim_view,
+    headline,
+    readable_reason,
+    shared_tail,
+    thresholds,
+)
 
 
 def claim(**extra):
@@ -83,3 +89,39 @@ def test_the_threshold_list_is_not_repeated_in_the_test_table():
 def test_the_key_figure_comes_first_and_is_labelled():
     view = claim_view(claim(measured={"a": 1, "key": "b", "b": 0.5}), run_index([]))
     assert [label for label, _ in view["measured_rows"]] == ["b (key figure)", "a"]
+
+
+def test_a_sentence_every_case_ends_with_is_shown_once_for_the_claim():
+    mechanism = "Mechanism measured by C9: fp32 runs are dense."
+    cases = [
+        {
+            "case": "dpo",
+            "verdict": "not_reproduced",
+            "reason": f"sparsity 63.0%: denser. {mechanism}",
+        },
+        {
+            "case": "grpo",
+            "verdict": "not_reproduced",
+            "reason": f"sparsity 33.4%: denser. {mechanism}",
+        },
+    ]
+    entry = claim(cases=cases, reason=cases[0]["reason"])
+    view = claim_view(entry, run_index([entry]))
+    assert view["shared_reason"] == mechanism
+    assert view["reason"] == "sparsity 63.0%: denser."
+    assert [r["reason"] for r in view["case_rows"]] == [
+        "sparsity 63.0%: denser.",
+        "sparsity 33.4%: denser.",
+    ]
+
+
+def test_reasons_that_differ_to_the_end_are_kept_whole():
+    assert shared_tail(["a. B", "c. D"]) == (["a. B", "c. D"], "")
+    assert shared_tail(["Same.", "Same."]) == (["Same.", "Same."], "")
+    assert shared_tail(["only one. X"]) == (["only one. X"], "")
+
+
+def test_the_parts_of_a_criterion_read_as_labelled_clauses():
+    assert readable_reason("[equal sparsity] reproduced: met; [overlap] inconclusive: few") == (
+        "equal sparsity: reproduced: met; overlap: inconclusive: few"
+    )

@@ -52,11 +52,14 @@ def label(key: Any) -> str:
 
 
 _REPR = re.compile(r"[\[{]'[^\]}]*[\]}]")
+_NUMBER = r"\s*-?\d[\d.e+-]*\s*"
+_NUMBER_LIST = re.compile(rf"\[({_NUMBER}(?:,{_NUMBER})+)\]")
 
 
 def plain_text(text: str) -> str:
-    """``text`` with any Python list or dict literal of strings in it written out for reading
-    (``"variants ['a', 'b']"`` -> ``"variants a, b"``)."""
+    """``text`` with any Python list or dict literal in it written out for reading
+    (``"variants ['a', 'b']"`` -> ``"variants a, b"``, ``"within [0.7, 0.95]"`` -> ``"within
+    0.7 to 0.95"``, ``"[1, 2, 3]"`` -> ``"1, 2, 3"``)."""
 
     def readable(match: re.Match[str]) -> str:
         try:
@@ -65,6 +68,11 @@ def plain_text(text: str) -> str:
             return match.group()
         return format_value(value)
 
+    def numbers(match: re.Match[str]) -> str:
+        items = [item.strip() for item in match.group(1).split(",")]
+        return " to ".join(items) if len(items) == 2 else ", ".join(items)
+
+    text = _NUMBER_LIST.sub(numbers, text) if "[" in text else text
     return _REPR.sub(readable, text) if "'" in text else text
 
 

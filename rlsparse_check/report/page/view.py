@@ -87,6 +87,15 @@ def key_text(entry: dict[str, Any]) -> str:
     return f"{label(figure[0])} {reading(figure[1], figure[0])}" if figure else "-"
 
 
+_PART = re.compile(r"(^|;\s+)\[([^\]\[]{1,60})\] ")
+
+
+def readable_reason(text: str) -> str:
+    """A reason that joins the parts of a criterion as ``[part] verdict: why; [part] ...``
+    written as ``part: verdict: why; part: ...``."""
+    return _PART.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text)
+
+
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
@@ -200,8 +209,8 @@ def claim_view(claim: dict[str, Any], runs: RunIndex) -> dict[str, Any]:
     statistics = claim.get("statistics") or {}
     limits = thresholds(statistics)
     cases = claim.get("cases") or []
-    reasons, shared = shared_tail([str(c.get("reason", "")) for c in cases])
-    why = str(claim.get("reason", ""))
+    reasons, shared = shared_tail([readable_reason(str(c.get("reason", ""))) for c in cases])
+    why = readable_reason(str(claim.get("reason", "")))
     if shared and why.strip().endswith(shared):
         why = why.strip()[: -len(shared)].rstrip()
     return {
