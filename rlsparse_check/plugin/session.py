@@ -144,8 +144,11 @@ class ReportSession:
             tr.write_line(summary.summary_line(claim), **colors.get(claim["verdict"], {}))
         invariance = (self.regime or {}).get("invariance") or {}
         if invariance.get("verdict"):
+            from rlsparse_check.report.page.regime import regime_view
+
+            sentences = (regime_view(self.regime) or {}).get("sentences") or [""]
             tr.write_line(
-                f"{'regime':<4} {invariance['verdict']:<15} {invariance['reason']}",
+                f"{'regime':<4} {invariance['verdict']:<15} {sentences[-1]}",
                 **colors.get(invariance["verdict"], {}),
             )
         for (claim_id, reason), count in collect.group_skips(self.skipped).items():

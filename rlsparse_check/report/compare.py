@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rlsparse_check.numbers import number, reading
+from rlsparse_check.numbers import number, points, reading, share_mode
 from rlsparse_check.report.collect import claim_order, key_figure
 
 __all__ = ["DEFAULT_TOLERANCE", "Drift", "Change", "changes", "compare"]
@@ -105,6 +105,11 @@ def changes(
     return found
 
 
+def _tolerance_text(tolerance: float, name: str | None) -> str:
+    """The tolerance as it applies to a figure: percentage points for a share."""
+    return points(tolerance).lstrip("+") if name and share_mode(name) else number(tolerance)
+
+
 def compare(
     claims: list[dict[str, Any]], baseline: dict[str, Any], tolerance: float
 ) -> list[Drift]:
@@ -138,7 +143,7 @@ def compare(
                     f"{claim_id}: {change.figure_name} moved from "
                     f"{reading(change.figure_before[1], change.figure_name)} to "
                     f"{reading(change.figure_after[1], change.figure_name)} (tolerance "
-                    f"{number(tolerance)})",
+                    f"{_tolerance_text(tolerance, change.figure_name)})",
                 )
             )
     return drifts
