@@ -19,7 +19,10 @@ def test_an_unchanged_run_does_not_drift():
 
 def test_fractions_drift_in_absolute_points():
     (drift,) = compare([claim(value=0.86)], base(claim(value=0.80)), 0.05)
-    assert drift.is_failure and "sparsity moved from 80.0% to 86.0% (tolerance 5.0 pp)" in drift.message
+    assert (
+        drift.is_failure
+        and "sparsity moved from 80.0% to 86.0% (tolerance 5.0 pp)" in drift.message
+    )
     assert compare([claim(value=0.84)], base(claim(value=0.80)), 0.05) == []
 
 
