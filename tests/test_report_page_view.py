@@ -125,3 +125,18 @@ def test_the_parts_of_a_criterion_read_as_labelled_clauses():
     assert readable_reason("[equal sparsity] reproduced: met; [overlap] inconclusive: few") == (
         "equal sparsity: reproduced: met; overlap: inconclusive: few"
     )
+
+
+def test_only_the_tested_interval_takes_the_level_the_test_states():
+    measured = {
+        "key": "sparsity",
+        "sparsity": {"value": 0.2114, "ci": [0.1884, 0.2278]},
+        "eval_gain": {"value": 0.2, "ci": [0.15, 0.25]},
+        "own": {"value": 0.5, "ci": [0.4, 0.6], "ci_level": 0.9},
+    }
+    entry = claim(measured=measured)
+    rows = dict(claim_view(entry, run_index([entry]))["measured_rows"])
+    labels = {name: [lab for lab, _ in tree["rows"]] for name, tree in rows.items()}
+    assert labels["sparsity (key figure)"] == ["value", "95% CI"]
+    assert labels["eval gain"] == ["value", "interval (level not stated)"]
+    assert "90% CI" in labels["own"]

@@ -22,7 +22,7 @@ report.json, schema 1::
                  "errors": n},
      "claims": [{"id", "title", "verdict", "headline", "reason", "decisive_case", "paper",
                  "measured", "statistics", "runs", "cases": [ClaimResult.to_json(), ...]}],
-     "regime": {...optional, see regime.py...},
+     "regime": {...optional, see report/page/regime.py...},
      "skipped": [{"id", "nodeid", "reason"}], "errors": [{"id", "nodeid", "message"}],
      "provenance": {...see provenance.py...}}
 """

@@ -1,13 +1,16 @@
-"""Render a report.json document (see collect.py) as one self-contained HTML page.
+"""Render a report.json document (see :mod:`rlsparse_check.report.collect`) as one
+self-contained HTML page.
 
-No network: CSS and a small script are inline, plots are inline SVG from :mod:`.plots`
-(matplotlib is imported only when some case carries ``plots``), no fonts or images are fetched.
-The page reads top to bottom as a reviewer asks: the summary table of verdicts; the training
-regime beside the paper's (:mod:`.regime`); one section per claim that opens with one sentence
-(the verdict and the decisive numbers against the paper's figure), then the plots a reader should
-see first, then the evidence (published beside measured, thresholds with their source, the test,
-the cases, further plots), the runs referred to by label; then every run once, the provenance and
-the options, collapsed. Every nested value is drawn as a table (:mod:`.values`).
+No network: CSS and a small script are inline, plots are inline SVG from
+:mod:`rlsparse_check.report.plots` (matplotlib is imported only when some case carries
+``plots``), no fonts or images are fetched. The page reads top to bottom as a reviewer asks: the
+summary table of verdicts (the key figure of every case, :mod:`rlsparse_check.report.summary`);
+the training regime beside the paper's (:mod:`.regime`); one section per claim that opens with
+one sentence (the verdict and the decisive numbers against the paper's figure), then the plots a
+reader should see first, then the evidence (published beside measured, thresholds with their
+source, the test, the cases, further plots), the runs referred to by label; then every run once,
+the provenance and the options, collapsed. Every nested value is drawn as a table with header
+cells (:mod:`.values`, :mod:`.tables`).
 
 The inline script opens a collapsed section when a link points into it, and sets
 ``data-report-loaded="yes"`` on ``<body>``: a headless browser test reads it back from the dumped

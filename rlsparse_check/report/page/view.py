@@ -1,7 +1,10 @@
 """What the page shows of one claim: the headline, the thresholds, the evidence tables, the cases.
 
-Pure functions from a claim entry of report.json (see collect.py) to plain data the template
-draws; values become display trees (:func:`~rlsparse_check.report.page.values.node`).
+Pure functions from a claim entry of report.json (see :mod:`rlsparse_check.report.collect`) to
+plain data the template draws; values become display trees
+(:func:`~rlsparse_check.report.page.values.node`). A sentence that every case's reason ends with
+is shown once for the claim (:func:`shared_tail`); an interval is labelled with the level the
+data states (:func:`~rlsparse_check.report.summary.interval_level`), or with none.
 
 * The headline is the claim's ``headline`` (the decisive case's ``ClaimResult.headline``); where
   it is empty (older reports) a sentence is built from the verdict, the key figure with its
@@ -178,10 +181,12 @@ def _measured_rows(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     statistics = entry.get("statistics") or {}
     rows = []
     for lab, tree in _rows(measured, first):
-        key = next((k for k in measured if lab in (label(k), first.get(k))), None)
-        raw = measured.get(key) if key is not None else None
+        name = next((k for k in measured if lab in (label(k), first.get(k))), None)
+        raw = measured.get(name) if name is not None else None
         if isinstance(raw, dict) and "ci" in raw:
-            level = interval_level(raw["ci"], raw, statistics)
+            # the test's stated level is that of the test's own interval: the key figure's
+            tested = name == key or raw["ci"] == statistics.get("ci")
+            level = interval_level(raw["ci"], raw, statistics if tested else None)
             tree = _relabel(tree, "ci", _level_label(level))
         rows.append((lab, tree))
     return rows
