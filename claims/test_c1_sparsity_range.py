@@ -26,7 +26,7 @@ import statistics as pystats
 
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import checkpoint_in_range, correct, in_range, p_text
-from rlsparse_check.report.figures import tolerance_series
+from rlsparse_check.figures import tolerance_series
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 

@@ -27,7 +27,7 @@ import pytest
 
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, overlap_above_chance, pct
-from rlsparse_check.report.figures import overlap_bars
+from rlsparse_check.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 

@@ -23,7 +23,7 @@ import statistics as pystats
 
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, equivalent, overlap_above_chance
-from rlsparse_check.report.figures import overlap_bars
+from rlsparse_check.figures import overlap_bars
 from rlsparse_check.results import ClaimResult
 from rlsparse_check.thresholds import entry
 

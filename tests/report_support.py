@@ -130,7 +130,7 @@ def synthetic_report(with_plots: bool = True) -> dict:
                 "tolerances": {"0": 0.81, "1e-08": 0.8, "1e-05": 0.9},
             },
             statistics={
-                "test": "one-sample t",
+                "test": "95% t interval of the mean over seeds; one-sample t",
                 "p": 0.002,
                 "p_adjusted": 0.004,
                 "correction": "holm",
@@ -149,7 +149,7 @@ def synthetic_report(with_plots: bool = True) -> dict:
                 }
             ],
             plots=every_plot_kind() if with_plots else {},
-            headline="Reproduced: sparsity 81% (95% CI 78% to 84%) against the "
+            headline="Reproduced: sparsity 81.0% (95% CI 78.0% to 84.0%) against the "
             "paper's 68.5%-96.0%.",
         ),
         ClaimResult(
@@ -198,9 +198,27 @@ def deep_value(depth: int) -> object:
 
 
 def regime() -> dict:
+    """A regime object in the shape the claims run writes (see report/page/regime.py)."""
+    part = {
+        "published": [0.334, 0.332, 0.334],
+        "usual": [0.333, 0.337, 0.330],
+        "difference": 0.0002,
+        "ci": [-0.0084, 0.0089],
+        "p": 0.00176,
+        "p_adjusted": 0.00353,
+    }
+    gain = {
+        "published": [0.24, 0.23, 0.24],
+        "usual": [0.24, 0.26, 0.23],
+        "difference": 0.0067,
+        "ci": [-0.0284, 0.0418],
+        "p": 0.0345,
+        "p_adjusted": 0.0345,
+    }
     return {
         "rule": "At published per-step rates the tiny model learns within a few hundred "
         "steps; in that regime lr x steps sets the sparsity.",
+        "rate_factor": 2.0,
         "runs": [
             {
                 "label": f"grpo-lr{lr:g}-steps{steps}",
@@ -214,18 +232,30 @@ def regime() -> dict:
         ],
         "invariance": {
             "verdict": "reproduced",
-            "reason": "same lr x steps, same sparsity",
+            "reason": "lr 2e-06 vs 1e-06: [sparsity] reproduced: difference +0.0002 (90% CI "
+            "-0.0084 to +0.0089) vs margin +-0.05; [gain] reproduced: ...",
             "lr_x_steps": 3e-4,
-            "rates": [1e-6, 2e-6],
-            "sparsity": [0.333, 0.333],
-            "gain": [0.24, 0.24],
+            "rates": [2e-6, 1e-6],
+            "margin": 0.05,
+            "gain": gain,
+            "sparsity": part,
         },
         "profile": {
-            "abs_w_quantiles": {"0.1": 0.002, "0.5": 0.02, "0.9": 0.07},
-            "half_ulp_quantiles": {"0.1": 4e-6, "0.5": 4e-5, "0.9": 2e-4},
+            "model": "tiny-qwen2, bfloat16",
+            "entries": 790656,
+            "dtypes": {"bfloat16": 790656},
+            "quantiles": [0.1, 0.5, 0.9],
+            "abs_w": [0.002, 0.02, 0.07],
+            "half_ulp": [4e-6, 4e-5, 2e-4],
             "flip_share": {"1e-06": 0.41, "2e-05": 0.8},
+            "half_ulp_relative": [0.001953125, 0.00390625],
         },
-        "paper": {"model": "7B-class, bf16", "lr": [5e-7, 1e-6], "abs_w_quantiles": {"0.5": 0.011}},
+        "paper": {
+            "model": "7B-class, bf16",
+            "lr": [5e-7, 1e-6],
+            "half_ulp_relative": [0.001953125, 0.00390625],
+            "note": "the paper's base weights were not measured here",
+        },
     }
 
 

@@ -167,7 +167,7 @@ def test_reproduced_and_inconclusive_claims_exit_zero(pytester):
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         [
-            "C1   inconclusive    sparsity 0.9 [[]0.89, 0.91[]] vs paper 70%-95%",
+            "C1   inconclusive    sparsity: good 80.0%, unsure 90.0% vs paper 70%-95%",
             "report: *report.html*",
         ]
     )
@@ -269,7 +269,9 @@ def test_drift_from_a_baseline_fails_the_run_with_a_clear_message(pytester):
     claims_suite(pytester, c1={"a": ("reproduced", 0.90)})
     moved = pytester.runpytest("claims", "--baseline", "base/report.json")
     assert moved.ret == pytest.ExitCode.TESTS_FAILED
-    moved.stdout.fnmatch_lines(["DRIFT: C1: sparsity moved from 0.8 to 0.9 (tolerance 0.05)*"])
+    moved.stdout.fnmatch_lines(
+        ["DRIFT: C1: sparsity moved from 80.0% to 90.0% (tolerance 5.0 pp)*"]
+    )
     assert read_report(pytester)["drift"]["findings"][0]["failure"] is True
 
     tolerant = pytester.runpytest(

@@ -9,7 +9,6 @@ from rlsparse_check.report.collect import (
     build_report,
     format_number,
     key_figure,
-    summary_line,
 )
 from rlsparse_check.results import ClaimResult
 
@@ -66,15 +65,11 @@ def test_key_figure_follows_the_key_pointer_or_the_first_number():
     assert key_figure({"measured": {}}) is None
 
 
-def test_numbers_are_shown_short():
-    assert format_number(0.812345) == "0.8123"
-    assert format_number(0.00001234) == "1.23e-05"
-    assert format_number([0.1, 0.25]) == "[0.1, 0.25]"
-
-
-def test_summary_line_reads_id_verdict_figure_and_paper():
-    (claim,) = aggregate([case("C1", "a", "reproduced", 0.8)])
-    assert summary_line(claim) == "C1   reproduced      sparsity 0.8 vs paper 70%-95%"
+def test_numbers_read_as_everywhere_else():
+    assert format_number(0.812345) == "0.812"
+    assert format_number(0.812345, "sparsity") == "81.2%"
+    assert format_number(0.00001234, "p") == "1.23e-05"
+    assert format_number([0.1, 0.25]) == "0.1, 0.25"
 
 
 def test_the_claim_carries_the_headline_of_its_decisive_case():

@@ -1,103 +1,69 @@
-"""Two reports side by side: the terminal table, the page, and `report A --compare B`."""
+"""The one comparison of two runs: changes per claim, and drift from a stored baseline."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
-from report_support import reprs_in, synthetic_report
-
-from rlsparse_check.cli import main
-from rlsparse_check.report.baseline import changes
-from rlsparse_check.report.compare import (
-    differing_settings,
-    figure_change,
-    render_compare_html,
-    terminal_table,
-)
+from rlsparse_check.report.compare import changes, compare
 
 
-@pytest.fixture
-def pair():
-    a = synthetic_report(with_plots=False)
-    b = json.loads(json.dumps(a))
-    b["claims"][0]["measured"]["sparsity"]["value"] = 0.70
-    b["claims"][1]["verdict"] = "inconclusive"
-    del b["claims"][2]
-    b["settings"]["alpha"] = 0.01
-    return a, b
+def claim(claim_id="C1", verdict="reproduced", value=0.8, key="sparsity"):
+    return {"id": claim_id, "verdict": verdict, "measured": {"key": key, key: value}}
 
 
-def test_the_table_names_what_moved_and_by_how_much(pair):
-    a, b = pair
-    rows = changes(a["claims"], b["claims"], 0.05)
-    assert figure_change(rows[0]) == "-11 pp"
-    table = terminal_table("a.json", "b.json", rows, 0.05)
-    lines = table.splitlines()
-    assert lines[:2] == ["A: a.json", "B: b.json"]
-    assert lines[3].split() == [
-        "C1",
-        "reproduced",
-        "reproduced",
-        "sparsity",
-        "81%",
-        "70%",
-        "-11",
-        "pp",
-        "key",
-        "figure",
-        "changed",
-    ]
-    assert "not reproduced  inconclusive" in lines[4] and lines[4].endswith("verdict changed")
-    assert lines[5].endswith("only in A")
-    assert lines[-1] == (
-        "3 of 3 claims changed: 1 verdict(s), 1 key figure(s) beyond the "
-        "tolerance 0.05, 1 tested in one report only"
+def base(*claims):
+    return {"schema": 1, "claims": list(claims)}
+
+
+def test_an_unchanged_run_does_not_drift():
+    assert compare([claim()], base(claim()), 0.05) == []
+
+
+def test_fractions_drift_in_absolute_points():
+    (drift,) = compare([claim(value=0.86)], base(claim(value=0.80)), 0.05)
+    assert (
+        drift.is_failure
+        and "sparsity moved from 80.0% to 86.0% (tolerance 5.0 pp)" in drift.message
     )
+    assert compare([claim(value=0.84)], base(claim(value=0.80)), 0.05) == []
 
 
-def test_settings_that_differ_are_listed(pair):
-    assert differing_settings(*pair) == [("option alpha", "0.05", "0.01")]
+def test_large_figures_drift_relative_to_the_baseline():
+    assert (
+        compare([claim(value=10.4, key="ratio")], base(claim(value=10.0, key="ratio")), 0.05) == []
+    )
+    assert compare([claim(value=10.6, key="ratio")], base(claim(value=10.0, key="ratio")), 0.05)
 
 
-def test_the_page_shows_both_sides_without_python_reprs(pair):
-    html = render_compare_html(*pair, "a.json", "b.json", 0.05)
-    assert "3 of 3 claims changed" in html and html.count('class="moved"') == 6
-    assert "not tested" in html and "<code>a.json</code>" in html
-    assert reprs_in(html) == []
+def test_a_changed_verdict_drifts_even_with_the_same_figure():
+    (drift,) = compare([claim(verdict="inconclusive")], base(claim()), 0.05)
+    assert "verdict changed from reproduced to inconclusive" in drift.message
 
 
-def test_compare_command_prints_the_table_writes_the_page_and_exits_0(pair, tmp_path, capsys):
-    paths = []
-    for name, document in zip("ab", pair, strict=True):
-        paths.append(tmp_path / f"{name}.json")
-        paths[-1].write_text(json.dumps(document))
-    assert main(["report", str(paths[0]), "--compare", str(paths[1])]) == 0
-    out = capsys.readouterr().out
-    assert "verdict changed" in out and f"page: {tmp_path / 'compare.html'}" in out
-    assert "Two reports side by side" in (tmp_path / "compare.html").read_text()
-    target = tmp_path / "out" / "c.html"
-    assert main(["report", str(paths[0]), "--compare", str(paths[1]), "--out", str(target)]) == 0
-    assert target.is_file()
+def test_a_claim_not_run_now_is_a_note_not_a_failure():
+    (drift,) = compare([], base(claim("C3")), 0.05)
+    assert not drift.is_failure and "C3" in drift.message
 
 
-@pytest.mark.parametrize(
-    "content, expected", [(None, "no such file"), ("[]", "schema-1"), ("{", "not a readable")]
-)
-def test_a_bad_second_report_is_one_line_and_exit_2(tmp_path, capsys, content, expected):
-    a = tmp_path / "a.json"
-    a.write_text(json.dumps(synthetic_report(with_plots=False)))
-    b = tmp_path / "b.json"
-    if content is not None:
-        b.write_text(content)
-    assert main(["report", str(a), "--compare", str(b)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and expected in err and f"--compare {b}" in err
-    assert not (tmp_path / "compare.html").exists()
+def test_changes_list_every_claim_of_either_run_in_claim_order():
+    rows = changes(
+        [claim("C10"), claim("C2", value=0.5)], [claim("C2", value=0.7), claim("C3")], 0.05
+    )
+    assert [r.claim_id for r in rows] == ["C2", "C3", "C10"]
+    moved, new, gone = rows
+    assert moved.figure_moved and moved.figure_name == "sparsity" and moved.changed
+    assert new.before is None and new.changed and not new.verdict_changed
+    assert gone.after is None and gone.changed
 
 
-def test_a_negative_tolerance_is_refused(tmp_path, capsys):
-    a = tmp_path / "a.json"
-    a.write_text(json.dumps(synthetic_report(with_plots=False)))
-    assert main(["report", str(a), "--compare", str(a), "--tolerance", "-1"]) == 2
-    assert "--tolerance" in capsys.readouterr().err
+def test_a_renamed_key_figure_is_not_compared():
+    (row,) = changes([claim(key="a")], [claim(key="b", value=0.1)], 0.05)
+    assert row.figure_name is None and not row.figure_moved
+
+
+def test_the_drift_check_reads_the_same_changes():
+    before = [claim("C1"), claim("C2", value=0.5), claim("C3")]
+    after = [claim("C1", verdict="inconclusive"), claim("C2", value=0.9)]
+    rows = changes(before, after, 0.05)
+    drifts = compare(after, base(*before), 0.05)
+    assert [d.claim_id for d in drifts] == ["C1", "C2", "C3"]
+    assert [d.is_failure for d in drifts] == [True, True, False]
+    assert {r.claim_id for r in rows if r.changed} == {d.claim_id for d in drifts}

@@ -12,7 +12,7 @@ import argparse
 import math
 from pathlib import Path
 
-from rlsparse_check.report.baseline import DEFAULT_TOLERANCE
+from rlsparse_check.report.compare import DEFAULT_TOLERANCE
 
 __all__ = ["register", "run"]
 
@@ -74,14 +74,14 @@ def run(args: argparse.Namespace) -> int:
         )
     document = load_report(args.report)
     if args.compare is None:
-        from rlsparse_check.report.render import render_html
+        from rlsparse_check.report.page.render import render_html
 
         out = args.out or args.report.with_name("report.html")
         _write(out, render_html(document))
         print(out)
         return 0
-    from rlsparse_check.report.baseline import changes
-    from rlsparse_check.report.compare import render_compare_html, terminal_table
+    from rlsparse_check.report.compare import changes
+    from rlsparse_check.report.page.comparison import render_compare_html, terminal_table
 
     other = load_report(args.compare, "--compare")
     rows = changes(document["claims"], other["claims"], args.tolerance)

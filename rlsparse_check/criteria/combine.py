@@ -3,23 +3,21 @@ a family of p-values, and the verdict of a rule from what supports and what refu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rlsparse_check.numbers import p_value, percent
 from rlsparse_check.results import Decision, Verdict, decide, worst
 
 __all__ = ["pct", "p_text", "all_of", "correct", "verdict_of"]
 
 
 def pct(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.2f}%"
+    return percent(x)
 
 
 def p_text(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return f"{p:.3g}" if p > 0 else "< 1e-300"
+    return p_value(p)
 
 
 def all_of(parts: Sequence[tuple[str, Decision]], *, decisive_only: bool = False) -> Decision:

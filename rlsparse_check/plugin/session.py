@@ -16,7 +16,7 @@ import pytest
 
 from rlsparse_check.plugin import transport
 from rlsparse_check.plugin.options import Settings
-from rlsparse_check.report import collect
+from rlsparse_check.report import collect, summary
 
 __all__ = ["ReportSession"]
 
@@ -110,7 +110,7 @@ class ReportSession:
             regime=self.regime,
         )
         if self.baseline is not None:
-            from rlsparse_check.report.baseline import compare
+            from rlsparse_check.report.compare import compare
 
             self.drifts = compare(self.claims, self.baseline, self.settings.drift_tolerance)
             document["drift"] = {
@@ -126,7 +126,7 @@ class ReportSession:
         directory = self.settings.report_dir
         directory.mkdir(parents=True, exist_ok=True)
         self.report_path = write_json(directory / "report.json", document)
-        from rlsparse_check.report.render import render_html
+        from rlsparse_check.report.page.render import render_html
 
         self.html_path = write_text(directory / "report.html", render_html(document))
 
@@ -141,11 +141,14 @@ class ReportSession:
             "inconclusive": {"yellow": True},
         }
         for claim in self.claims:
-            tr.write_line(collect.summary_line(claim), **colors.get(claim["verdict"], {}))
+            tr.write_line(summary.summary_line(claim), **colors.get(claim["verdict"], {}))
         invariance = (self.regime or {}).get("invariance") or {}
         if invariance.get("verdict"):
+            from rlsparse_check.report.page.regime import regime_view
+
+            sentences = (regime_view(self.regime) or {}).get("sentences") or [""]
             tr.write_line(
-                f"{'regime':<4} {invariance['verdict']:<15} {invariance['reason']}",
+                f"{'regime':<4} {invariance['verdict']:<15} {sentences[-1]}",
                 **colors.get(invariance["verdict"], {}),
             )
         for (claim_id, reason), count in collect.group_skips(self.skipped).items():

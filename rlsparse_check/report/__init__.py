@@ -1,10 +1,15 @@
-"""The claims run's report: result collection, report.json, report.html, comparisons.
+"""The claims run's report, in three layers (each imports only the ones below it).
 
-Modules: collect (results -> report document), provenance, files (atomic writes), baseline (the
-one comparison of two runs: drift checks), compare (two reports side by side); the page: render +
-templates/ (HTML), view (a claim's headline, thresholds, evidence), numbers and values (numbers
-and nested values for reading), runs (every run once, by label), regime (the regime section);
-the plots: plotstyle (one look, compact SVG with alt text), plots and lead_plots (the kinds),
-gallery (a claim's figures across its cases), figures (plot data builders for claim tests).
-The pytest side (options, the controller session) lives in :mod:`rlsparse_check.plugin`.
+* here: collect (recorded results -> the report.json document), summary (a claim's key figure
+  over its cases in one line, for the terminal and the page), provenance (what produced the
+  numbers), baseline (stored reports read back) and compare (the one comparison of two reports:
+  changes per claim, drift from a baseline);
+* :mod:`.page`: the HTML page and the side-by-side comparison page (render, templates, view,
+  values, tables, runs, regime, numbers, comparison);
+* :mod:`.plots`: the figures (style, lead plots, evidence plots, gallery); plots never read the
+  page.
+
+Numbers read the same everywhere through :mod:`rlsparse_check.numbers`. The pytest side (options,
+the controller session) lives in :mod:`rlsparse_check.plugin`, which uses this package and is
+never used by it.
 """

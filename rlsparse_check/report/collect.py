@@ -22,7 +22,7 @@ report.json, schema 1::
                  "errors": n},
      "claims": [{"id", "title", "verdict", "headline", "reason", "decisive_case", "paper",
                  "measured", "statistics", "runs", "cases": [ClaimResult.to_json(), ...]}],
-     "regime": {...optional, see regime.py...},
+     "regime": {...optional, see report/page/regime.py...},
      "skipped": [{"id", "nodeid", "reason"}], "errors": [{"id", "nodeid", "message"}],
      "provenance": {...see provenance.py...}}
 """
@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from rlsparse_check import __version__
+from rlsparse_check.numbers import reading
 from rlsparse_check.results import ClaimResult, Verdict, worst
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "build_report",
     "group_skips",
     "format_number",
-    "summary_line",
 ]
 
 SCHEMA = 1
@@ -142,30 +142,9 @@ def group_skips(skipped: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     return groups
 
 
-def format_number(value: Any) -> str:
-    """Short human form: 4 significant digits for floats, p-values in scientific form."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float):
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
-            return f"{value:.3g}"
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(format_number(v) for v in value) + "]"
-    return str(value)
-
-
-def summary_line(claim: dict[str, Any]) -> str:
-    """One terminal line: id, verdict, key figure (with interval) vs the published figure."""
-    figure = key_figure(claim)
-    measured = "no key figure"
-    if figure:
-        name, value = figure
-        raw = claim["measured"].get(name)
-        interval = raw.get("ci") if isinstance(raw, dict) else claim["measured"].get("ci")
-        measured = f"{name} {format_number(value)}"
-        if isinstance(interval, list) and len(interval) == 2:
-            measured += f" {format_number(interval)}"
-    paper = claim.get("paper", {}).get("summary", "")
-    tail = f" vs paper {paper}" if paper else ""
-    return f"{claim['id']:<4} {claim['verdict']:<15} {measured}{tail}"
+def format_number(value: Any, key: Any = "") -> str:
+    """A value for one terminal line, read as :mod:`rlsparse_check.numbers` reads it under
+    ``key`` (a share as a percent, a p-value, any other number); a list of values comma-joined."""
+    if isinstance(value, list | tuple):
+        return ", ".join(format_number(v, key) for v in value)
+    return reading(value, key)

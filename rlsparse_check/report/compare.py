@@ -1,176 +1,149 @@
-"""Two reports side by side: verdicts and key figures that moved, as a terminal table and a page.
+"""The one comparison of two claims runs: the ``--baseline`` drift check and ``rlsparse-check
+report --compare``.
 
-The rows are :func:`~rlsparse_check.report.baseline.changes` of report A (before) to report B
-(after): the same comparison the ``--baseline`` drift check makes, so ``rlsparse-check report
-BASELINE.json --compare NEW.json`` shows what ``pytest claims/ --baseline BASELINE.json`` would
-call drift in NEW, and every other claim beside it.
+:func:`changes` is the comparison both use: one :class:`Change` per claim in either run, with
+both verdicts and both key figures. A key figure (``measured["key"]``, see collect.py) moved when
+it changed by more than the tolerance: absolute for figures within [-1, 1] (fractions such as
+sparsity: 0.05 = 5 percentage points), relative to the earlier value beyond that (ratios, ranks).
+
+:func:`compare` reads those changes as drifts for CI gating: a changed verdict or a moved key
+figure drifts; a claim in the baseline that this run did not test is a note, not a drift (the run
+may have been narrower on purpose); a claim new in this run is not reported.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from rlsparse_check.report.baseline import Change, changes
-from rlsparse_check.report.numbers import format_scalar, format_value, label, share_mode
-from rlsparse_check.report.view import headline, p_text
+from rlsparse_check.numbers import number, points, reading, share_mode
+from rlsparse_check.report.collect import claim_order, key_figure
 
-__all__ = ["figure_change", "status", "terminal_table", "differing_settings", "render_compare_html"]
+__all__ = ["DEFAULT_TOLERANCE", "Drift", "Change", "changes", "compare"]
 
-_NOT_TESTED = "-"
-
-
-def _figure(figure: tuple[str, float] | None) -> str:
-    return _NOT_TESTED if figure is None else format_scalar(figure[1], figure[0])
+#: How far a key figure may move before it counts (--drift-tolerance, report --tolerance).
+DEFAULT_TOLERANCE = 0.05
 
 
-def figure_change(change: Change) -> str:
-    """B minus A of the key figure, in its own reading (percentage points for shares)."""
-    name = change.figure_name
-    if name is None:
-        return ""
-    delta = change.figure_after[1] - change.figure_before[1]  # type: ignore[index]
-    if delta == 0:
-        return "0"
-    mode = share_mode(name)
-    if mode:
-        return f"{delta * 100:+.3g} pp"
-    return f"{delta:+.3g}"
+@dataclass(frozen=True)
+class Drift:
+    claim_id: str
+    message: str
+    is_failure: bool = True
 
 
-def status(change: Change) -> str:
-    """What changed, in words ("" when nothing beyond the tolerance did)."""
-    if change.before is None:
-        return "only in B"
-    if change.after is None:
-        return "only in A"
-    parts = []
-    if change.verdict_changed:
-        parts.append("verdict")
-    if change.figure_moved:
-        parts.append("key figure")
-    if change.figure_before and change.figure_after and change.figure_name is None:
-        parts.append("key figure renamed")
-    return " and ".join(parts) + (" changed" if parts else "")
+@dataclass(frozen=True)
+class Change:
+    """One claim in two runs; ``before``/``after`` are None where a run did not test it."""
+
+    claim_id: str
+    title: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    tolerance: float
+
+    @property
+    def verdict_before(self) -> str | None:
+        return None if self.before is None else self.before.get("verdict")
+
+    @property
+    def verdict_after(self) -> str | None:
+        return None if self.after is None else self.after.get("verdict")
+
+    @property
+    def verdict_changed(self) -> bool:
+        both = self.before is not None and self.after is not None
+        return both and self.verdict_before != self.verdict_after
+
+    @property
+    def figure_before(self) -> tuple[str, float] | None:
+        return None if self.before is None else key_figure(self.before)
+
+    @property
+    def figure_after(self) -> tuple[str, float] | None:
+        return None if self.after is None else key_figure(self.after)
+
+    @property
+    def figure_name(self) -> str | None:
+        """The key figure's name when both runs have the same one."""
+        old, new = self.figure_before, self.figure_after
+        return old[0] if old and new and old[0] == new[0] else None
+
+    @property
+    def figure_moved(self) -> bool:
+        if self.figure_name is None:
+            return False
+        before, after = self.figure_before[1], self.figure_after[1]  # type: ignore[index]
+        return abs(after - before) > self.tolerance * max(1.0, abs(before))
+
+    @property
+    def changed(self) -> bool:
+        """Anything a reviewer should look at: verdict, figure, or a claim in one run only."""
+        return (
+            self.verdict_changed or self.figure_moved or self.before is None or self.after is None
+        )
 
 
-def _verdict(verdict: str | None) -> str:
-    return _NOT_TESTED if verdict is None else verdict.replace("_", " ")
-
-
-def terminal_table(name_a: str, name_b: str, rows: list[Change], tolerance: float) -> str:
-    """The comparison as a short fixed-width table and one summary line."""
-    table = [("claim", "verdict A", "verdict B", "key figure", "A", "B", "B - A", "changed")]
-    for change in rows:
-        figure = change.figure_after or change.figure_before
-        table.append(
-            (
-                change.claim_id,
-                _verdict(change.verdict_before),
-                _verdict(change.verdict_after),
-                label(figure[0]) if figure else "",
-                _figure(change.figure_before),
-                _figure(change.figure_after),
-                figure_change(change),
-                status(change),
+def changes(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], tolerance: float
+) -> list[Change]:
+    """One :class:`Change` per claim id in either list, in claim order."""
+    old = {c.get("id", "?"): c for c in before}
+    new = {c.get("id", "?"): c for c in after}
+    found = []
+    for claim_id in sorted(set(old) | set(new), key=claim_order):
+        entry = new.get(claim_id) or old[claim_id]
+        found.append(
+            Change(
+                claim_id,
+                str(entry.get("title", "")),
+                old.get(claim_id),
+                new.get(claim_id),
+                tolerance,
             )
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = [f"A: {name_a}", f"B: {name_b}"]
-    lines += [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in table
-    ]
-    verdicts = sum(c.verdict_changed for c in rows)
-    figures = sum(c.figure_moved for c in rows)
-    alone = sum(c.before is None or c.after is None for c in rows)
-    lines.append(
-        f"{sum(c.changed for c in rows)} of {len(rows)} claims changed: {verdicts} "
-        f"verdict(s), {figures} key figure(s) beyond the tolerance "
-        f"{format_scalar(tolerance)}, {alone} tested in one report only"
-    )
-    return "\n".join(lines)
+    return found
 
 
-def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for key, inner in value.items():
-            out.update(_flat(inner, f"{prefix}{key}."))
-        return out
-    return {prefix.rstrip("."): value}
+def _tolerance_text(tolerance: float, name: str | None) -> str:
+    """The tolerance as it applies to a figure: percentage points for a share."""
+    return points(tolerance).lstrip("+") if name and share_mode(name) else number(tolerance)
 
 
-def differing_settings(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """``(setting, A, B)`` for every option, version, commit or machine fact that differs."""
-
-    def facts(report: dict[str, Any]) -> dict[str, Any]:
-        provenance = {
-            k: v
-            for k, v in (report.get("provenance") or {}).items()
-            if k not in ("hashes", "wall_times")
-        }
-        return {**_flat(report.get("settings") or {}, "option "), **_flat(provenance)}
-
-    old, new = facts(a), facts(b)
-    keys = list(old) + [k for k in new if k not in old]
-    return [
-        (
-            label(k),
-            format_value(old.get(k), k.rsplit(".", 1)[-1]),
-            format_value(new.get(k), k.rsplit(".", 1)[-1]),
-        )
-        for k in keys
-        if old.get(k) != new.get(k)
-    ]
-
-
-def render_compare_html(
-    a: dict[str, Any], b: dict[str, Any], name_a: str, name_b: str, tolerance: float
-) -> str:
-    """The HTML page of the comparison of report A (before) and report B (after)."""
-    from rlsparse_check.report.render import environment
-
-    rows = changes(a["claims"], b["claims"], tolerance)
-    claims = []
-    for change in rows:
-        figure = change.figure_after or change.figure_before
-        claims.append(
-            {
-                "id": change.claim_id,
-                "title": change.title,
-                "status": status(change),
-                "verdict_a": change.verdict_before,
-                "verdict_b": change.verdict_after,
-                "figure": label(figure[0]) if figure else "",
-                "value_a": _figure(change.figure_before),
-                "value_b": _figure(change.figure_after),
-                "delta": figure_change(change),
-                "p_a": p_text(change.before) if change.before else _NOT_TESTED,
-                "p_b": p_text(change.after) if change.after else _NOT_TESTED,
-                "headline_a": headline(change.before) if change.before else "not tested",
-                "headline_b": headline(change.after) if change.after else "not tested",
-            }
-        )
-    sides = [
-        {
-            "name": name,
-            "summary": report.get("summary") or {},
-            "finished": ((report.get("provenance") or {}).get("wall_times") or {}).get(
-                "finished", ""
-            ),
-            "mode": report.get("mode") or "?",
-        }
-        for name, report in ((name_a, a), (name_b, b))
-    ]
-    return (
-        environment()
-        .get_template("compare.html.j2")
-        .render(
-            claims=claims,
-            sides=sides,
-            tolerance=tolerance,
-            changed=sum(c.changed for c in rows),
-            total=len(rows),
-            settings=differing_settings(a, b),
-        )
-    )
+def compare(
+    claims: list[dict[str, Any]], baseline: dict[str, Any], tolerance: float
+) -> list[Drift]:
+    """Drifts of ``claims`` (this run) from ``baseline`` (a loaded report), sorted by claim."""
+    drifts: list[Drift] = []
+    for change in changes(baseline["claims"], claims, tolerance):
+        claim_id = change.claim_id
+        if change.before is None:
+            continue
+        if change.after is None:
+            drifts.append(
+                Drift(
+                    claim_id,
+                    f"{claim_id}: in the baseline but not tested in this run",
+                    is_failure=False,
+                )
+            )
+            continue
+        if change.verdict_before != change.verdict_after:
+            drifts.append(
+                Drift(
+                    claim_id,
+                    f"{claim_id}: verdict changed from "
+                    f"{change.verdict_before} to {change.verdict_after}",
+                )
+            )
+        if change.figure_moved:
+            drifts.append(
+                Drift(
+                    claim_id,
+                    f"{claim_id}: {change.figure_name} moved from "
+                    f"{reading(change.figure_before[1], change.figure_name)} to "
+                    f"{reading(change.figure_after[1], change.figure_name)} (tolerance "
+                    f"{_tolerance_text(tolerance, change.figure_name)})",
+                )
+            )
+    return drifts

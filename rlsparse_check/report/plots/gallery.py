@@ -1,12 +1,14 @@
-"""The figures of one claim section, from the ``plots`` of all its cases.
+"""The figures of one claim section, from the ``plots`` of all its cases: the one dispatch from
+a ``ClaimResult.plots`` kind to its drawing (:mod:`.lead` and :mod:`.evidence`).
 
 A claim with several cases draws each plot once where it can: overlap bars of every case in one
 chart, series of the same title merged into one plot when their line names differ (at most
 :data:`MAX_LINES` lines) or shown once when identical. What cannot be merged (heatmaps, series
 whose lines collide) is drawn for the decisive case, and for the other cases in a collapsed
 "more" list of at most :data:`MAX_MORE` figures (the rest are named in a note: their data stays
-in report.json), which keeps the page small however many cases a claim has. Lead figures
-(:data:`~rlsparse_check.report.plots.LEAD_KINDS`) open the section.
+in report.json), which keeps the page small however many cases a claim has. The lead figures
+(frontier, map, overlap, in :attr:`Gallery.lead`) open the section; heatmaps and series follow
+the tables.
 A plot whose data cannot be drawn becomes a one-line note instead of failing the whole report.
 """
 
@@ -83,12 +85,12 @@ def _which(owners: list[tuple[str, Any]], cases: list[dict[str, Any]]) -> str:
 
 def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
     """The figures of one claim (see the module doc); cases in their report order."""
-    from rlsparse_check.report import plots
+    from rlsparse_check.report.plots import evidence, lead
 
     gallery = Gallery()
     many = len(cases) > 1
     ordered = sorted(cases, key=lambda c: c.get("case") != decisive)
-    for kind, draw in (("frontier", plots.frontier), ("map", plots.regime_map)):
+    for kind, draw in (("frontier", lead.frontier), ("map", lead.regime_map)):
         for case in ordered:
             data = (case.get("plots") or {}).get(kind)
             if data:
@@ -101,7 +103,7 @@ def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
                 )
     merged = _merged_overlap(cases)
     if merged:
-        _draw(gallery, gallery.lead, "The overlap chart", lambda: plots.overlap(merged))
+        _draw(gallery, gallery.lead, "The overlap chart", lambda: lead.overlap(merged))
     first = True
     for case in ordered:
         data = (case.get("plots") or {}).get("heatmap")
@@ -111,7 +113,7 @@ def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
                 gallery,
                 where,
                 f"The heatmap of case {case['case']}",
-                lambda d=data: plots.heatmap(d),
+                lambda d=data: evidence.heatmap(d),
                 case["case"] if many else None,
             )
             first = False
@@ -126,7 +128,7 @@ def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
                 gallery,
                 gallery.evidence,
                 f"The plot '{title}'",
-                lambda t=title, s=owners[0][1]: plots.series(t, s),
+                lambda t=title, s=owners[0][1]: evidence.series(t, s),
                 owners[0][0] if many else None,
             )
             continue
@@ -137,7 +139,7 @@ def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
                 gallery,
                 gallery.evidence,
                 f"The plot '{title}'",
-                lambda t=title, s=spec: plots.series(t, s),
+                lambda t=title, s=spec: evidence.series(t, s),
                 f"{how} {_which(owners, cases)}",
             )
             continue
@@ -146,7 +148,7 @@ def claim_gallery(cases: list[dict[str, Any]], decisive: str) -> Gallery:
                 gallery,
                 gallery.evidence if i == 0 else gallery.more,
                 f"The plot '{title}' of case {case_name}",
-                lambda t=title, s=case_spec: plots.series(t, s),
+                lambda t=title, s=case_spec: evidence.series(t, s),
                 case_name,
             )
     if gallery.left_out:

@@ -1,14 +1,15 @@
 """The plots a reader should see first: the frontier, the regime map, overlap against chance.
 
-Drawn large at the top of their claim's section; the data conventions are in :mod:`.plots`.
+Drawn large at the top of their claim's section; the data conventions are in
+:mod:`rlsparse_check.report.plots`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rlsparse_check.report.numbers import format_scalar, is_share
-from rlsparse_check.report.plotstyle import (
+from rlsparse_check.numbers import is_share, reading
+from rlsparse_check.report.plots.style import (
     LARGE,
     PALETTE,
     Figure,
@@ -62,7 +63,7 @@ def frontier(spec: dict[str, Any]) -> Figure:
             color="#4a5568",
             ls="--",
             lw=1,
-            label=f"matched gain {format_scalar(float(matched))}",
+            label=f"matched gain {reading(float(matched))}",
         )
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
@@ -75,7 +76,7 @@ def frontier(spec: dict[str, Any]) -> Figure:
         "each line one algorithm's curve"
     )
     if matched is not None:
-        alt += f"; dashed line at the matched gain {format_scalar(float(matched))}"
+        alt += f"; dashed line at the matched gain {reading(float(matched))}"
     return Figure(
         "Sparsity against eval gain: the frontier of each algorithm",
         alt + ".",
@@ -136,8 +137,8 @@ def regime_map(spec: dict[str, Any]) -> Figure:
     )
     if rates and steps:
         alt += (
-            f", rates {format_scalar(rates[0])} to {format_scalar(rates[-1])}, steps "
-            f"{format_scalar(steps[0])} to {format_scalar(steps[-1])}"
+            f", rates {reading(rates[0])} to {reading(rates[-1])}, steps "
+            f"{reading(steps[0])} to {reading(steps[-1])}"
         )
     return Figure(
         "Sparsity over learning rate x steps, by algorithm and storage precision",
@@ -183,7 +184,7 @@ def overlap(pairs: list[dict[str, Any]]) -> Figure:
             ax.text(
                 float(pair["observed"]) + 0.01,
                 i - height,
-                f"{format_scalar(pair['excess'], 'excess')} of possible excess",
+                f"{reading(pair['excess'], 'excess')} of possible excess",
                 va="center",
                 fontsize=7,
             )
@@ -196,8 +197,8 @@ def overlap(pairs: list[dict[str, Any]]) -> Figure:
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, borderaxespad=0.3)
     ax.set_title("Mask overlap vs. chance", pad=24)
     parts = [
-        f"{p['pair']}: observed {format_scalar(p.get('observed'), 'overlap')}, stratified "
-        f"chance {format_scalar(p.get('chance_stratified'), 'chance')}"
+        f"{p['pair']}: observed {reading(p.get('observed'), 'overlap')}, stratified "
+        f"chance {reading(p.get('chance_stratified'), 'chance')}"
         for p in pairs[:4]
     ]
     more = f"; and {len(pairs) - 4} more pairs" if len(pairs) > 4 else ""

@@ -2,7 +2,7 @@
 
 Every value a claim puts in ``measured``, ``statistics`` or ``paper`` (and the regime, runs and
 provenance blocks) becomes a tree of nodes the template draws as tables; numbers in it read as
-:mod:`.numbers` says:
+:mod:`rlsparse_check.numbers` says:
 
 * ``{"t": "text", "text": str}``: a scalar or a short flat list;
 * ``{"t": "pairs", "rows": [(label, node), ...]}``: a labelled list (a two-column table);
@@ -17,14 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlsparse_check.report.numbers import (
-    is_breakdown,
-    label,
-    list_text,
-    plain_text,
-    scalar_text,
-    share_mode,
-)
+from rlsparse_check.numbers import share_mode
+from rlsparse_check.report.page.numbers import is_breakdown, label, list_text, plain_text, text_of
 
 __all__ = ["node"]
 
@@ -144,4 +138,4 @@ def node(
             "t": "pairs",
             "rows": [(str(i + 1), node(v, key, share, breakdown)) for i, v in enumerate(value)],
         }
-    return _text(scalar_text(value, key, mode))
+    return _text(text_of(value, key, mode))

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 from report_support import EXAMPLE, big_report, regime, synthetic_report
 
-from rlsparse_check.report.render import render_html
+from rlsparse_check.report.page.render import render_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BROWSER_FLAGS = [

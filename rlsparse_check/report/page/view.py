@@ -1,7 +1,10 @@
 """What the page shows of one claim: the headline, the thresholds, the evidence tables, the cases.
 
-Pure functions from a claim entry of report.json (see collect.py) to plain data the template
-draws; values become display trees (:func:`~rlsparse_check.report.values.node`).
+Pure functions from a claim entry of report.json (see :mod:`rlsparse_check.report.collect`) to
+plain data the template draws; values become display trees
+(:func:`~rlsparse_check.report.page.values.node`). A sentence that every case's reason ends with
+is shown once for the claim (:func:`shared_tail`); an interval is labelled with the level the
+data states (:func:`~rlsparse_check.report.summary.interval_level`), or with none.
 
 * The headline is the claim's ``headline`` (the decisive case's ``ClaimResult.headline``); where
   it is empty (older reports) a sentence is built from the verdict, the key figure with its
@@ -13,12 +16,15 @@ draws; values become display trees (:func:`~rlsparse_check.report.values.node`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from rlsparse_check.numbers import reading, share_mode
 from rlsparse_check.report.collect import key_figure
-from rlsparse_check.report.numbers import format_scalar, format_value, label, share_mode
-from rlsparse_check.report.runs import RunIndex
-from rlsparse_check.report.values import node
+from rlsparse_check.report.page.numbers import label
+from rlsparse_check.report.page.runs import RunIndex
+from rlsparse_check.report.page.values import node
+from rlsparse_check.report.summary import figure_summary, interval_level
 
 __all__ = [
     "STAT_LABELS",
@@ -46,7 +52,7 @@ STAT_LABELS = {
     "correction": "correction",
     "alpha": "alpha",
     "n": "n",
-    "ci": "95% interval",
+    "ci": "interval",
     "effect": "effect size",
     "threshold": "threshold",
 }
@@ -54,17 +60,8 @@ _SOURCES = {"paper": "paper", "harness": "harness"}
 
 
 def _figure_text(entry: dict[str, Any]) -> str | None:
-    figure = key_figure(entry)
-    if not figure:
-        return None
-    name, value = figure
-    measured = entry.get("measured") or {}
-    raw = measured.get(name)
-    text = f"{label(name)} {format_scalar(value, name)}"
-    interval = raw.get("ci") if isinstance(raw, dict) else None
-    if isinstance(interval, list) and len(interval) == 2:
-        text += f" (95% CI {format_value(interval, 'ci', share_mode(name))})"
-    return text
+    text = figure_summary(entry)
+    return None if text == "-" else text
 
 
 def headline(claim: dict[str, Any]) -> str:
@@ -88,14 +85,63 @@ def headline(claim: dict[str, Any]) -> str:
 
 
 def key_text(entry: dict[str, Any]) -> str:
+    """One case's key figure: ``sparsity 63.0%``."""
     figure = key_figure(entry)
-    return f"{label(figure[0])} = {format_scalar(figure[1], figure[0])}" if figure else "-"
+    return f"{label(figure[0])} {reading(figure[1], figure[0])}" if figure else "-"
+
+
+_PART = re.compile(r"(^|;\s+)\[([^\]\[]{1,60})\] ")
+
+
+def readable_reason(text: str) -> str:
+    """A reason that joins the parts of a criterion as ``[part] verdict: why; [part] ...``
+    written as ``part: verdict: why; part: ...``."""
+    return _PART.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text)
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def shared_tail(reasons: list[str]) -> tuple[list[str], str]:
+    """``reasons`` without the trailing sentences every one of them ends with, and those
+    sentences once ("" when fewer than two reasons share any, or a reason would be left empty)."""
+    if len(reasons) < 2:
+        return reasons, ""
+    split = [_SENTENCE_BREAK.split(r.strip()) for r in reasons]
+    common = 0
+    while all(len(s) > common + 1 for s in split) and len({s[-1 - common] for s in split}) == 1:
+        common += 1
+    if not common:
+        return reasons, ""
+    kept = [" ".join(s[: len(s) - common]) for s in split]
+    return kept, " ".join(split[0][len(split[0]) - common :])
+
+
+def _relabel(tree: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """The display tree with every row or column labelled ``old`` labelled ``new``."""
+    if tree.get("t") == "pairs":
+        rows = [
+            (new if lab == old else lab, _relabel(child, old, new)) for lab, child in tree["rows"]
+        ]
+        return {**tree, "rows": rows}
+    if tree.get("t") == "grid":
+        head = [new if h == old else h for h in tree["head"]]
+        rows = [
+            (new if lab == old else lab, [_relabel(c, old, new) for c in cells])
+            for lab, cells in tree["rows"]
+        ]
+        return {**tree, "head": head, "rows": rows}
+    return tree
+
+
+def _level_label(level: str | None) -> str:
+    return f"{level} CI" if level else "interval (level not stated)"
 
 
 def p_text(entry: dict[str, Any]) -> str:
     stats = entry.get("statistics") or {}
     p = stats.get("p_adjusted", stats.get("p"))
-    return format_scalar(p, "p") if isinstance(p, int | float) and not isinstance(p, bool) else "-"
+    return reading(p, "p") if isinstance(p, int | float) and not isinstance(p, bool) else "-"
 
 
 def thresholds(statistics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -132,7 +178,35 @@ def _measured_rows(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     measured = dict(entry.get("measured") or {})
     key = measured.pop("key", None)
     first = {key: f"{label(key)} (key figure)"} if isinstance(key, str) and key in measured else {}
-    return _rows(measured, first)
+    statistics = entry.get("statistics") or {}
+    rows = []
+    for lab, tree in _rows(measured, first):
+        name = next((k for k in measured if lab in (label(k), first.get(k))), None)
+        raw = measured.get(name) if name is not None else None
+        if isinstance(raw, dict) and "ci" in raw:
+            # the test's stated level is that of the test's own interval: the key figure's
+            tested = name == key or raw["ci"] == statistics.get("ci")
+            level = interval_level(raw["ci"], raw, statistics if tested else None)
+            tree = _relabel(tree, "ci", _level_label(level))
+        rows.append((lab, tree))
+    return rows
+
+
+def _stat_rows(
+    statistics: dict[str, Any], skip: tuple[str, ...], figure: tuple[str, float] | None = None
+) -> list[tuple[str, Any]]:
+    """The test's rows; the interval labelled with its level where the data states it."""
+    level = interval_level(statistics.get("ci"), statistics, statistics)
+    labels = STAT_LABELS | {"ci": _level_label(level)}
+    rows = _rows(statistics, labels, skip=skip)
+    if figure and share_mode(figure[0]):  # the test's interval and effect are of the key figure
+        mode = share_mode(figure[0])
+        own = {labels.get(k, label(k)): k for k in ("ci", "effect") if k in statistics}
+        rows = [
+            (lab, node(statistics[own[lab]], own[lab], mode) if lab in own else tree)
+            for lab, tree in rows
+        ]
+    return rows
 
 
 def claim_view(claim: dict[str, Any], runs: RunIndex) -> dict[str, Any]:
@@ -140,20 +214,25 @@ def claim_view(claim: dict[str, Any], runs: RunIndex) -> dict[str, Any]:
     statistics = claim.get("statistics") or {}
     limits = thresholds(statistics)
     cases = claim.get("cases") or []
+    reasons, shared = shared_tail([readable_reason(str(c.get("reason", ""))) for c in cases])
+    why = readable_reason(str(claim.get("reason", "")))
+    if shared and why.strip().endswith(shared):
+        why = why.strip()[: -len(shared)].rstrip()
     return {
         "id": claim.get("id", "?"),
         "title": claim.get("title", ""),
         "verdict": claim.get("verdict", "inconclusive"),
-        "reason": claim.get("reason", ""),
+        "reason": why,
+        "shared_reason": shared,
         "decisive_case": claim.get("decisive_case", ""),
         "case_count": len(cases),
         "headline": headline(claim),
-        "key_text": key_text(claim),
+        "key_text": figure_summary(claim, with_interval=False),
         "p_text": p_text(claim),
         "paper_summary": (claim.get("paper") or {}).get("summary", "-"),
         "paper_rows": _rows(claim.get("paper") or {}, {"summary": "published figure"}),
         "measured_rows": _measured_rows(claim),
-        "stat_rows": _rows(statistics, STAT_LABELS, skip=("thresholds",) if limits else ()),
+        "stat_rows": _stat_rows(statistics, ("thresholds",) if limits else (), key_figure(claim)),
         "thresholds": limits,
         "case_rows": [
             {
@@ -161,10 +240,10 @@ def claim_view(claim: dict[str, Any], runs: RunIndex) -> dict[str, Any]:
                 "verdict": c.get("verdict", "inconclusive"),
                 "key": key_text(c),
                 "p": p_text(c),
-                "reason": c.get("reason", ""),
+                "reason": reason,
                 "runs": runs.refs(c.get("runs") or []),
             }
-            for c in cases
+            for c, reason in zip(cases, reasons, strict=True)
         ],
         "runs": runs.refs(claim.get("runs") or []),
     }

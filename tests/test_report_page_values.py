@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from report_support import deep_value
 
-from rlsparse_check.report.values import node
+from rlsparse_check.report.page.values import node
 
 
 def texts(tree) -> list[str]:
@@ -58,4 +58,4 @@ def test_few_records_with_many_fields_are_turned_sideways():
 def test_deep_nesting_renders_without_any_python_repr():
     leaves = texts(node(deep_value(6), "deep"))
     assert leaves and not [t for t in leaves if "{'" in t or "['" in t or "': " in t]
-    assert "< 1e-300" in leaves and "50%" in leaves and "n/a" in leaves
+    assert "< 1e-300" in leaves and "50.0%" in leaves and "n/a" in leaves

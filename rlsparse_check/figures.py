@@ -1,4 +1,5 @@
-"""Build the plain data of ``ClaimResult.plots`` (conventions in :mod:`.plots`) from counts.
+"""Build the plain data of ``ClaimResult.plots`` from counts (conventions in
+:mod:`rlsparse_check.report.plots`).
 
 Pure functions on small dicts; used by the claim tests so that every claim draws the same way.
 """

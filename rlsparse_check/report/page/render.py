@@ -1,13 +1,16 @@
-"""Render a report.json document (see collect.py) as one self-contained HTML page.
+"""Render a report.json document (see :mod:`rlsparse_check.report.collect`) as one
+self-contained HTML page.
 
-No network: CSS and a small script are inline, plots are inline SVG from :mod:`.plots`
-(matplotlib is imported only when some case carries ``plots``), no fonts or images are fetched.
-The page reads top to bottom as a reviewer asks: the summary table of verdicts; the training
-regime beside the paper's (:mod:`.regime`); one section per claim that opens with one sentence
-(the verdict and the decisive numbers against the paper's figure), then the plots a reader should
-see first, then the evidence (published beside measured, thresholds with their source, the test,
-the cases, further plots), the runs referred to by label; then every run once, the provenance and
-the options, collapsed. Every nested value is drawn as a table (:mod:`.values`).
+No network: CSS and a small script are inline, plots are inline SVG from
+:mod:`rlsparse_check.report.plots` (matplotlib is imported only when some case carries
+``plots``), no fonts or images are fetched. The page reads top to bottom as a reviewer asks: the
+summary table of verdicts (the key figure of every case, :mod:`rlsparse_check.report.summary`);
+the training regime beside the paper's (:mod:`.regime`); one section per claim that opens with
+one sentence (the verdict and the decisive numbers against the paper's figure), then the plots a
+reader should see first, then the evidence (published beside measured, thresholds with their
+source, the test, the cases, further plots), the runs referred to by label; then every run once,
+the provenance and the options, collapsed. Every nested value is drawn as a table with header
+cells (:mod:`.values`, :mod:`.tables`).
 
 The inline script opens a collapsed section when a link points into it, and sets
 ``data-report-loaded="yes"`` on ``<body>``: a headless browser test reads it back from the dumped
@@ -20,12 +23,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rlsparse_check.numbers import reading
 from rlsparse_check.report.collect import group_skips
-from rlsparse_check.report.numbers import format_scalar, label, plain_text
-from rlsparse_check.report.regime import regime_view
-from rlsparse_check.report.runs import run_index
-from rlsparse_check.report.values import node
-from rlsparse_check.report.view import STAT_LABELS, claim_view
+from rlsparse_check.report.page.numbers import label, plain_text
+from rlsparse_check.report.page.regime import regime_view
+from rlsparse_check.report.page.runs import run_index
+from rlsparse_check.report.page.values import node
+from rlsparse_check.report.page.view import STAT_LABELS, claim_view
 
 __all__ = ["render_html", "environment", "STAT_LABELS"]
 
@@ -56,7 +60,7 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = format_scalar
+    env.filters["num"] = reading
     env.filters["wrap"] = breakable
     env.filters["verdict_words"] = lambda v: str(v).replace("_", " ")
     return env
@@ -68,7 +72,7 @@ def _figures(claim: dict[str, Any]) -> dict[str, Any]:
         return {"lead": [], "evidence": [], "more": [], "notes": []}
     from markupsafe import Markup
 
-    from rlsparse_check.report.gallery import claim_gallery
+    from rlsparse_check.report.plots.gallery import claim_gallery
 
     gallery = claim_gallery(cases, str(claim.get("decisive_case", "")))
 

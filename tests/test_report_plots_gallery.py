@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from report_support import every_plot_kind
 
-from rlsparse_check.report.gallery import MAX_LINES, MAX_MORE, claim_gallery
+from rlsparse_check.report.plots.gallery import MAX_LINES, MAX_MORE, claim_gallery
 
 
 def case(name, plots):

@@ -15,7 +15,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from rlsparse_check.report.numbers import format_scalar
+from rlsparse_check.numbers import reading
 
 __all__ = ["RunIndex", "run_index"]
 
@@ -63,13 +63,12 @@ def _eval_text(run: dict[str, Any]) -> str:
             }
     if not gain or gain.get("gain") is None:
         return ""
-    text = format_scalar(gain["gain"], "accuracy_difference")
+    text = reading(gain["gain"], "accuracy_difference")
     if gain.get("before") is not None and gain.get("after") is not None:
         text = (
-            f"{format_scalar(gain['before'], 'accuracy')} to "
-            f"{format_scalar(gain['after'], 'accuracy')} ({text}"
+            f"{reading(gain['before'], 'accuracy')} to {reading(gain['after'], 'accuracy')} ({text}"
         )
-        text += f", p {format_scalar(gain['p'], 'p')})" if gain.get("p") is not None else ")"
+        text += f", p {reading(gain['p'], 'p')})" if gain.get("p") is not None else ")"
     return text
 
 
@@ -81,11 +80,11 @@ def _cell(run: dict[str, Any], column: str) -> str:
         seconds = _find(run, "train_time_s")
         if cached:
             return "from cache"
-        return f"{format_scalar(float(seconds))} s" if seconds is not None else ""
+        return f"{reading(float(seconds))} s" if seconds is not None else ""
     if column == "checkpoint":
         return "" if "record" in run else str(run.get("tuned") or run.get("path") or "")
     value = _find(run, column)
-    return "" if value is None else format_scalar(value, column)
+    return "" if value is None else reading(value, column)
 
 
 def _base_label(run: dict[str, Any], number: int) -> str:

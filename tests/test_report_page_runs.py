@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlsparse_check.report.runs import run_index
+from rlsparse_check.report.page.runs import run_index
 
 
 def training_run(label, seed, lr=2e-5, cached=False):
@@ -38,7 +38,7 @@ def test_the_table_shows_what_a_reviewer_checks_first():
     cells = dict(zip(index.columns, index.rows[0]["cells"], strict=True))
     assert cells["algo"] == "grpo" and cells["lr"] == "2e-05" and cells["steps"] == "20"
     assert cells["save_dtype"] == "bfloat16" and cells["tuned_hash"] == "h0"
-    assert cells["eval"] == "46% to 61% (+15 pp, p 0.022)"
+    assert cells["eval"] == "46.0% to 61.0% (+15.0 pp, p 0.022)"
     assert cells["trained"] == "3.83 s"
     assert "sparsity" not in index.columns and "checkpoint" not in index.columns
 

@@ -1,57 +1,14 @@
-"""Plots of the HTML report, drawn from the plain data claim tests put in ``ClaimResult.plots``.
+"""The plots drawn after a claim's tables: per-layer sparsity heatmaps and line series.
 
-Imported only when a report is rendered. Each function takes the data of one plot kind and
-returns a :class:`~rlsparse_check.report.plotstyle.Figure` (caption, alt text, inline SVG),
-deterministic for the same data, in the shared style of :mod:`.plotstyle`. Axes whose label
-names a share (sparsity, overlap, ...) are ticked in percent.
-
-``ClaimResult.plots`` conventions (every key optional; several may be present). The first three
-kinds lead their claim's section, drawn large:
-
-``"frontier"`` -- sparsity against eval gain, one curve per algorithm, seeds as points::
-
-    {"x_label": "eval gain", "y_label": "sparsity", "matched_gain": 0.07 | None,
-     "series": {"RL": {"points": [{"x": 0.06, "y": 0.82, "seed": 0}, ...],
-                       "curve": {"x": [...], "y": [...]}}, "SFT": {...}}}
-
-``"map"`` -- sparsity over learning rate x steps, one line per algorithm x storage dtype::
-
-    {"x_label": "learning rate x steps", "y_label": "sparsity",
-     "cells": [{"algo": "grpo", "dtype": "bf16", "lr": 1e-6, "steps": 300,
-                "lr_x_steps": 3e-4, "sparsity": 0.33}, ...]}
-
-``"overlap"`` -- observed one-sided overlap of mask pairs beside both chance levels; optional
-``excess`` (share of the largest possible excess over chance reached) and ``attainable`` (the
-largest overlap the two densities allow)::
-
-    [{"pair": "seed0 vs seed1", "observed": 0.61, "chance_independent": 0.36,
-      "chance_stratified": 0.45, "excess": 0.2, "attainable": 0.98}, ...]
-
-``"heatmap"`` -- per-layer sparsity as a layer x module-kind grid::
-
-    {"layers": [0, 1, ...], "kinds": ["attention", "mlp", "norm", ...],
-     "sparsity": [[s_layer0_kind0, s_layer0_kind1, ...], ...],   # None where a kind is absent
-     "title": "optional"}
-
-``"series"`` -- line plots keyed by plot title::
-
-    {"Sparsity vs learning rate": {
-        "x_label": "learning rate", "y_label": "sparsity",
-        "x_scale": "log" | "linear" | "category",          # default linear
-        "lines": {"bf16": {"x": [...], "y": [...], "lo": [...], "hi": [...]},  # lo/hi optional
-                  "fp32": {...}},
-        "reference": {"label": "paper", "y": [0.685, 0.96]},  # optional: band (2 values) or line
-        "y_range": [0, 1]                                     # optional: fixed y limits
-    }}
+Data conventions of every kind are in :mod:`rlsparse_check.report.plots`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rlsparse_check.report.lead_plots import frontier, overlap, regime_map
-from rlsparse_check.report.numbers import format_scalar, is_share
-from rlsparse_check.report.plotstyle import (
+from rlsparse_check.numbers import is_share, reading
+from rlsparse_check.report.plots.style import (
     SMALL,
     Figure,
     as_float,
@@ -61,7 +18,7 @@ from rlsparse_check.report.plotstyle import (
     to_svg,
 )
 
-LEAD_KINDS = ("frontier", "map", "overlap")
+__all__ = ["heatmap", "series"]
 
 
 def heatmap(data: dict[str, Any]) -> Figure:
@@ -102,8 +59,8 @@ def heatmap(data: dict[str, Any]) -> Figure:
     )
     if finite.size:
         alt += (
-            f"; sparsity from {format_scalar(float(finite.min()), 'sparsity')} to "
-            f"{format_scalar(float(finite.max()), 'sparsity')}"
+            f"; sparsity from {reading(float(finite.min()), 'sparsity')} to "
+            f"{reading(float(finite.max()), 'sparsity')}"
         )
     return Figure("Per-layer sparsity by module kind", alt + ".", to_svg(fig, alt + "."))
 
@@ -162,19 +119,3 @@ def series(title: str, spec: dict[str, Any]) -> Figure:
             "band" if len(reference["y"]) == 2 else "line"
         )
     return Figure(title, alt + ".", to_svg(fig, alt + "."))
-
-
-def plots_for(plots: dict[str, Any]) -> list[Figure]:
-    """All figures of one ClaimResult.plots dict, lead kinds first, in a fixed order."""
-    figures: list[Figure] = []
-    if plots.get("frontier"):
-        figures.append(frontier(plots["frontier"]))
-    if plots.get("map"):
-        figures.append(regime_map(plots["map"]))
-    if plots.get("overlap"):
-        figures.append(overlap(plots["overlap"]))
-    if plots.get("heatmap"):
-        figures.append(heatmap(plots["heatmap"]))
-    for title, spec in sorted((plots.get("series") or {}).items()):
-        figures.append(series(title, spec))
-    return figures
