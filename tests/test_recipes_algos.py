@@ -65,7 +65,10 @@ def test_offline_algorithms_train_on_the_planned_budget_and_move_the_weights(
     base = open_checkpoint(base_checkpoint("tiny-qwen2", "float32", cache=run_cache))
     tuned = open_checkpoint(run.path)
     changed = sum(int((base.raw(n) != tuned.raw(n)).sum()) for n in base.names)
-    assert changed > 0
+    total = sum(base.spec(n).numel for n in base.names)
+    # saved in fp32, every entry that got a gradient moves (Adam's step is about the rate);
+    # measured: DPO 790,643 and KTO 790,649 of 790,656 entries
+    assert changed >= 0.99 * total, (changed, total)
     losses = [e["loss"] for e in run.record["log_history"] if "loss" in e]
     assert len(losses) == 3 and np.isfinite(losses).all()
     assert run.record["data"]["examples"] == 3 * 8
