@@ -44,25 +44,16 @@ def run_suite(cache: Path, report: Path) -> tuple[float, int, dict]:
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
-    return seconds, done.returncode, json.loads((report / "report.json").read_text())
+    data = json.loads((report / "report.json").read_text())
+    data["progress"] = {
+        kind: done.stdout.count(f"train {kind}") for kind in ("start ", "trained ", "cached ")
+    }
+    return seconds, done.returncode, data
 
 
-#: Cold (training) seconds over warm (cached) seconds, at least: the smoke profile's measured
-#: ratio is about WARM_MEASURED (see the module docstring), the default profile's far larger.
+#: Cold (training) seconds over warm (cached) seconds, at least: the smoke profile measured
+#: about 3.8 (1,100 s cold, 293 s warm on two heavily shared cores), the default one far more.
 MIN_SPEEDUP = 2.0
-
-
-def cached_flags(report: dict) -> list[bool]:
-    """The ``cached`` flag of every run of the regime's run list."""
-
-    def find(node):
-        if isinstance(node, dict):
-            if "cached" in node:
-                return node["cached"]
-            return next((f for f in map(find, node.values()) if f is not None), None)
-        return None
-
-    return [find(run) for run in report["regime"]["runs"]]
 
 
 def test_claims_suite_cold_then_warm_from_the_cache(benchmark, tmp_path_factory):
@@ -83,7 +74,8 @@ def test_claims_suite_cold_then_warm_from_the_cache(benchmark, tmp_path_factory)
         verdicts=verdicts,
     )
     print(f"\ncold {cold_s:.1f} s, warm {warm_s:.1f} s: {cold_s / warm_s:.1f}x")
-    assert cached_flags(cold) == [False] * len(cold["regime"]["runs"])
-    assert cached_flags(report) == [True] * len(report["regime"]["runs"])
+    runs = len(cold["regime"]["runs"])  # the progress lines: trained cold, cached warm
+    assert cold["progress"] == {"start ": runs, "trained ": runs, "cached ": 0}
+    assert report["progress"] == {"start ": 0, "trained ": 0, "cached ": runs}
     assert code == cold_code and verdicts == {c["id"]: c["verdict"] for c in cold["claims"]}
     assert cold_s / warm_s >= MIN_SPEEDUP, (cold_s, warm_s)
