@@ -17,7 +17,7 @@ each in its own process) go to ``extra_info``.
 
 Asserted (ratios of medians in the same run, never an absolute time): the engine at least
 :data:`MIN_SPEEDUP` times faster than each baseline -- 12x against the reference style, the
-target -- and its peak RSS under 1 GiB.
+target; measured 36x at scale 0.1 on two shared cores -- and its peak RSS under 1 GiB.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from rlsparse_check.diff import diff_checkpoints
 
 SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
 GIB = 1 << 30
-LEAN_SPEEDUP = 1.0
+#: Against the lean full load: measured 8.2x (scale 0.1, two shared cores); held at half.
+LEAN_SPEEDUP = 4.0
 _MEDIANS: dict[str, float] = {}
 #: The engine's speedup over each baseline, at least.
 MIN_SPEEDUP = {"reference_style": 12.0, "lean_full_load": LEAN_SPEEDUP}

@@ -48,8 +48,9 @@ SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
 SLICE_ENTRIES = 500_000  # entries in the naive baseline's slice
 PERMUTATIONS = 49
 GROUP = "overlap: Qwen2-0.5B-shaped bf16 pair"
-#: 999 permutations' time over the analytic p-value's, at least, on the same slice.
-MIN_SPEEDUP = 100.0
+#: 999 permutations' time over the analytic p-value's, at least, on the same slice (measured
+#: about 6,800x: 0.35 s against ~2,400 s, scale 0.1, two shared cores).
+MIN_SPEEDUP = 1000.0
 
 ENGINE = """
 import json, re, sys
