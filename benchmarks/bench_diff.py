@@ -9,13 +9,15 @@
 The pair is generated, not shipped: a Qwen2-0.5B-shaped bf16 base (494 M entries, 0.99 GB) and a
 tuned copy with the lowest bit flipped in a seeded 20% of entries (see
 ``fixtures.planted.write_bit_flip_pair``). Both sides answer with per-tensor changed counts, and
-both must equal the planted counts. Nothing here asserts a wall-clock time; the figures (engine
-and baseline times, speedup, peak RSS of each in its own process) go to ``extra_info``.
+both must equal the planted counts. The figures (engine and baseline times, speedup, peak RSS of
+each in its own process) go to ``extra_info``.
 
     pytest benchmarks/bench_diff.py                      # full size, about 2 GB in a temp dir
     RLSPARSE_BENCH_SCALE=0.1 pytest benchmarks/bench_diff.py   # smaller pair for a quick look
 
-Targets: at least 12x faster than the reference-style baseline, engine peak RSS under 1 GiB.
+Asserted (ratios of medians in the same run, never an absolute time): the engine at least
+:data:`MIN_SPEEDUP` times faster than each baseline -- 12x against the reference style, the
+target; measured 36x at scale 0.1 on two shared cores -- and its peak RSS under 1 GiB.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ import inspect
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -34,7 +38,11 @@ from rlsparse_check.diff import diff_checkpoints
 
 SCALE = float(os.environ.get("RLSPARSE_BENCH_SCALE", "1"))
 GIB = 1 << 30
+#: Against the lean full load: measured 8.2x (scale 0.1, two shared cores); held at half.
+LEAN_SPEEDUP = 4.0
 _MEDIANS: dict[str, float] = {}
+#: The engine's speedup over each baseline, at least.
+MIN_SPEEDUP = {"reference_style": 12.0, "lean_full_load": LEAN_SPEEDUP}
 
 ENGINE = """
 import sys
@@ -142,10 +150,21 @@ def test_full_load_baseline(benchmark, pair, baseline):
     assert baseline_answer == expected
     _describe(benchmark, base, expected)
     benchmark.extra_info.update(peak_rss_bytes=rss, peak_rss_gib=round(rss / GIB, 3))
-    if "engine" in _MEDIANS:
-        speedup = benchmark.stats.stats.median / _MEDIANS["engine"]
-        benchmark.extra_info["speedup_of_engine"] = round(speedup, 1)
-        print(
-            f"\nengine {_MEDIANS['engine']:.3f} s, {baseline.__name__} "
-            f"{benchmark.stats.stats.median:.3f} s ({rss / GIB:.2f} GiB): {speedup:.1f}x"
-        )
+    if "engine" not in _MEDIANS:  # the engine's test did not run first: time it here
+        _MEDIANS["engine"] = _median_seconds(diff_checkpoints, base, tuned)
+    speedup = benchmark.stats.stats.median / _MEDIANS["engine"]
+    benchmark.extra_info["speedup_of_engine"] = round(speedup, 1)
+    print(
+        f"\nengine {_MEDIANS['engine']:.3f} s, {baseline.__name__} "
+        f"{benchmark.stats.stats.median:.3f} s ({rss / GIB:.2f} GiB): {speedup:.1f}x"
+    )
+    assert speedup >= MIN_SPEEDUP[baseline.__name__], speedup
+
+
+def _median_seconds(call, *args, rounds: int = 5) -> float:
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        call(*args)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)

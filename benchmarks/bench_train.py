@@ -8,13 +8,16 @@ shared CPU, larger pools spin against each other and timings swing several-fold)
 ``train_steps_per_second``; PPO and PRIME report theirs the same way, with their ratio to
 GRPO's from the same run), the time spent building the trainer and its data (sampling for the
 preference and in-distribution recipes), and the whole call including the before/after
-evaluation and saving. Nothing asserts a time.
+evaluation and saving.
+
+The baseline is GRPO through TRL directly on the same model, data and trainer arguments (read
+from the recipe run's own ``trainer_args``: the built-in rate, 2e-6). Asserted (a ratio, never
+an absolute time): the recipe's build and train take at most :data:`MAX_OVERHEAD` times the
+direct call's.
 
     pytest benchmarks/bench_train.py --benchmark-only
     RLSPARSE_BENCH_STEPS=5 pytest benchmarks/bench_train.py -k grpo   # quick look
     pytest benchmarks/bench_train.py --benchmark-only -k "grpo or ppo or prime"
-
-Target from the issue: a 20-step GRPO run well under 30 s.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ from pathlib import Path
 import pytest
 
 from rlsparse_check.recipes import RunSpec, base_checkpoint, train
+from rlsparse_check.recipes.sampling import MAX_NEW_TOKENS
 
 STEPS = int(os.environ.get("RLSPARSE_BENCH_STEPS", "20"))
 ALGOS = ("grpo", "ppo", "prime", "rloo", "dpo", "kto", "simpo", "orpo", "sft", "sft-self")
 _WALL: dict[str, float] = {}
 _RATE: dict[str, float] = {}  # optimizer steps per second inside the trainer
+#: The recipe's build + train seconds over direct TRL's, at most (measured 0.95: 80.9 s against
+#: 85.3 s for 20 steps on two shared cores).
+MAX_OVERHEAD = 1.5
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -71,8 +78,9 @@ def test_recipe_speed(benchmark, algo):
         benchmark.extra_info["steps_per_second_vs_grpo"] = round(_RATE[algo] / _RATE["grpo"], 3)
 
 
-def _direct_grpo() -> float:
-    """GRPO through TRL directly, same model, data and config: seconds for build + train."""
+def _direct_grpo(used: dict) -> float:
+    """GRPO through TRL directly, same model, data and trainer arguments ``used`` (the recipe
+    run's ``trainer_args``): seconds for build + train."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
@@ -92,12 +100,16 @@ def _direct_grpo() -> float:
 
         args = GRPOConfig(
             output_dir=tmp,
-            max_steps=STEPS,
-            per_device_train_batch_size=64,
-            num_generations=8,
-            max_completion_length=4,
-            learning_rate=2e-5,
-            lr_scheduler_type="constant",
+            max_steps=used["max_steps"],
+            per_device_train_batch_size=used["per_device_train_batch_size"],
+            num_generations=used["num_generations"],
+            num_iterations=used["num_iterations"],
+            max_completion_length=MAX_NEW_TOKENS,
+            learning_rate=used["learning_rate"],
+            beta=used["beta"],
+            max_grad_norm=used["max_grad_norm"],
+            weight_decay=used["weight_decay"],
+            lr_scheduler_type=used["lr_scheduler_type"],
             use_cpu=True,
             bf16=False,
             gradient_checkpointing=False,
@@ -105,7 +117,7 @@ def _direct_grpo() -> float:
             save_strategy="no",
             disable_tqdm=True,
             logging_steps=1,
-            seed=0,
+            seed=used["seed"],
         )
         GRPOTrainer(
             model=model, reward_funcs=verifier, args=args, train_dataset=data, processing_class=tok
@@ -115,12 +127,21 @@ def _direct_grpo() -> float:
 
 def test_overhead_over_direct_trl_grpo(benchmark):
     benchmark.group = "train: recipe vs direct TRL (GRPO)"
-    direct = benchmark.pedantic(_direct_grpo, rounds=1)
     recipe_run = train(RunSpec(algo="grpo", steps=STEPS, device="cpu"), cache=None)
+    used = recipe_run.record["trainer_args"]
+    assert used["learning_rate"] == RunSpec(algo="grpo").resolved().lr
+    direct = benchmark.pedantic(_direct_grpo, args=(used,), rounds=1)
+    overhead = recipe_run.record["train_time_s"] / direct
     benchmark.extra_info.update(
+        learning_rate=used["learning_rate"],
+        recipe_over_direct=round(overhead, 3),
         direct_trl_s=round(direct, 3),
         recipe_build_and_train_s=round(recipe_run.record["train_time_s"], 3),
         recipe_whole_call_s=round(recipe_run.record["wall_time_s"], 3),
         overhead_s=round(recipe_run.record["wall_time_s"] - direct, 3),
         note="whole call adds base load, eval before/after (100 greedy problems) and saving",
     )
+    print(
+        f"\nrecipe build + train {recipe_run.record['train_time_s']:.1f} s, direct {direct:.1f} s"
+    )
+    assert overhead <= MAX_OVERHEAD, overhead

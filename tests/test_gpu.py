@@ -8,6 +8,7 @@ from rlsparse_check.diff import diff_checkpoints
 from rlsparse_check.errors import OptionError
 from rlsparse_check.models import resolve_device
 from rlsparse_check.recipes import RunCache, RunSpec, base_checkpoint, train
+from rlsparse_check.recipes.spec import DEFAULTS
 
 
 def cuda_available() -> bool:
@@ -23,17 +24,22 @@ def test_asking_for_cuda_without_a_gpu_names_the_option_and_the_way_out():
 
 
 @pytest.mark.gpu
-def test_a_short_grpo_run_on_cuda_learns_and_changes_weights(tmp_path):
+def test_a_default_grpo_run_on_cuda_learns_and_changes_weights(tmp_path):
+    """The built-in GRPO recipe (lr 2e-6 for 150 steps) measured 0.46 -> 0.70 on the CPU, seed
+    0; on CUDA (bf16 autocast) the gain must be at least about half of that."""
     if not cuda_available():
         pytest.skip("no CUDA device is visible")
     cache = RunCache(tmp_path)
-    spec = RunSpec(algo="grpo", seed=0, steps=20, device="cuda")
+    spec = RunSpec(algo="grpo", seed=0, device="cuda")
     run = train(spec, cache=cache)
+    usual = DEFAULTS["grpo"]
+    used = run.record["hyperparameters"]
+    assert (used["lr"], used["steps"]) == (usual["lr"], usual["steps"])
     assert run.record["device"]["kind"] == "cuda"
     base = base_checkpoint(spec.model, spec.save_dtype, cache=cache)
     diff = diff_checkpoints(base, run.path)
     assert 0 < diff.changed < diff.total
-    assert run.record["eval"]["gain"] > 0, run.record["eval"]
+    assert run.record["eval"]["gain"] >= 0.1, run.record["eval"]
 
 
 @pytest.mark.gpu

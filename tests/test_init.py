@@ -10,9 +10,14 @@ import pytest
 import rlsparse_check
 
 
-def test_every_public_name_resolves():
-    for name in rlsparse_check.__all__:
-        assert getattr(rlsparse_check, name) is not None
+def test_every_public_name_resolves_to_the_object_of_its_module():
+    from importlib import import_module
+
+    expected = {
+        name: getattr(import_module(module), name) for name, module in rlsparse_check._API.items()
+    }
+    found = {name: getattr(rlsparse_check, name) for name in rlsparse_check.__all__}
+    assert found == {"__version__": "0.1.0", **expected}
 
 
 def test_an_unknown_name_is_an_attribute_error():

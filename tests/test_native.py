@@ -105,7 +105,11 @@ def test_a_zero_folder_without_its_script_points_at_deepspeeds_module(tmp_path):
 def test_a_hugging_face_folder_beside_zero_states_opens_as_usual(tmp_path):
     pair = write_planted_pair(tmp_path / "pair", layers=1, seed=1)
     write_zero_checkpoint(pair.tuned)  # the transformers Trainer's DeepSpeed checkpoint-N/
-    assert len(open_checkpoint(pair.tuned)) > 0
+    tuned = open_checkpoint(pair.tuned)
+    assert sorted(tuned.names) == sorted(pair.moves)
+    assert {n: tuned.spec(n).shape for n in tuned.names} == {
+        n: moves.shape for n, moves in pair.moves.items()
+    }
 
 
 def test_other_folders_and_files_are_not_native(layouts, tmp_path):

@@ -11,6 +11,7 @@ Calibration scenarios (the hidden checks plant the same three):
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -140,10 +141,18 @@ def test_magnitude_codes_are_monotone_and_agree_between_bits_and_values():
 
 
 def test_analytic_stratified_p_agrees_with_the_permutation_check():
+    """4,000 within-bin permutations estimate the stratified p (about 0.03) with a standard error
+    of about 0.0027; the analytic p must lie within four of them, and the analytic p of a
+    planted broken stratification (3 bins instead of the automatic 32) must not."""
     a, b, w = masks(5, shared=0.005, shape=(40, 50))
-    r = overlap_arrays(a, b, w, permutations=400, seed=1)
-    assert r.p_permutation == pytest.approx(r.p_stratified, abs=0.06)
-    assert r.to_json()["permutations"] == 400 and r.to_json()["seed"] == 1
+    perms = 4000
+    r = overlap_arrays(a, b, w, permutations=perms, seed=1)
+    tolerance = 4 * math.sqrt(r.p_permutation * (1 - r.p_permutation) / perms)
+    assert r.p_stratified == pytest.approx(0.0289, abs=5e-4)
+    assert r.p_permutation == pytest.approx(r.p_stratified, abs=tolerance)
+    coarse = overlap_arrays(a, b, w, bins=3).p_stratified
+    assert abs(coarse - r.p_permutation) > tolerance, coarse
+    assert r.to_json()["permutations"] == perms and r.to_json()["seed"] == 1
 
 
 # --- edge cases -------------------------------------------------------------------------------
@@ -342,14 +351,23 @@ def test_layer_rows_add_up_to_the_global_counts():
 # --- calibration ------------------------------------------------------------------------------
 
 SIMS = 300
+#: The tight check (slow): enough draws for a band of about +-0.016 around alpha.
+TIGHT_SIMS = 2000
+#: Its planted broken variant: 8 magnitude bins per tensor instead of the automatic number (one
+#: per ENTRIES_PER_BIN entries: 188 for these 12,000), leaving a smooth |w| dependence inside
+#: each bin.
+BROKEN_BINS = 8
 
 
-def rates(**kwargs) -> tuple[float, float]:
-    results = [overlap_arrays(*masks(s, **kwargs)) for s in range(SIMS)]
-    return (
-        float(np.mean([r.p_independent < ALPHA for r in results])),
-        float(np.mean([r.p_stratified < ALPHA for r in results])),
-    )
+def rates(sims: int = SIMS, bins: tuple = (None,), **kwargs) -> tuple[float, ...]:
+    """Rejection rates over ``sims`` seeded mask pairs: the independent null, then the
+    stratified null with each number of ``bins`` (None: automatic)."""
+    hits = np.zeros(1 + len(bins))
+    for s in range(sims):
+        a, b, w = masks(s, **kwargs)
+        found = [overlap_arrays(a, b, w, bins=k) for k in bins]
+        hits += [found[0].p_independent < ALPHA] + [r.p_stratified < ALPHA for r in found]
+    return tuple((hits / sims).tolist())
 
 
 def test_independent_uniform_masks_are_not_called_significant(record_property):
@@ -369,6 +387,17 @@ def test_magnitude_only_dependence_fools_the_independent_null_but_not_the_strati
     lo, hi = band(SIMS)
     assert ind == 1.0
     assert lo <= strat <= hi, strat
+
+
+@pytest.mark.slow
+def test_the_stratified_size_is_in_a_tight_band_that_rejects_coarse_bins(record_property):
+    assert nulls.bins_for(SHAPE[0] * SHAPE[1], None) == 188
+    ind, strat, coarse = rates(TIGHT_SIMS, (None, BROKEN_BINS))
+    record_property("fpr_stratified_magnitude_only_tight", strat)
+    record_property(f"fpr_stratified_magnitude_only_{BROKEN_BINS}_bins", coarse)
+    lo, hi = band(TIGHT_SIMS)
+    assert ind == 1.0 and lo <= strat <= hi, strat
+    assert coarse > hi, coarse  # the planted broken variant falls outside the same band
 
 
 def test_a_stepwise_magnitude_dependence_is_not_called_significant(record_property):

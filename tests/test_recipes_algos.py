@@ -65,7 +65,10 @@ def test_offline_algorithms_train_on_the_planned_budget_and_move_the_weights(
     base = open_checkpoint(base_checkpoint("tiny-qwen2", "float32", cache=run_cache))
     tuned = open_checkpoint(run.path)
     changed = sum(int((base.raw(n) != tuned.raw(n)).sum()) for n in base.names)
-    assert changed > 0
+    total = sum(base.spec(n).numel for n in base.names)
+    # saved in fp32, every entry that got a gradient moves (Adam's step is about the rate);
+    # measured: DPO 790,643 and KTO 790,649 of 790,656 entries
+    assert changed >= 0.99 * total, (changed, total)
     losses = [e["loss"] for e in run.record["log_history"] if "loss" in e]
     assert len(losses) == 3 and np.isfinite(losses).all()
     assert run.record["data"]["examples"] == 3 * 8
@@ -85,7 +88,11 @@ def test_grpo_knobs_reach_the_trainer(trained):
 
 
 @pytest.mark.slow
-def test_sft_on_true_answers_improves_eval_reward_over_100_steps(trained):
-    # measured: +0.06 (0.46 -> 0.52) at the default SFT learning rate
-    run = trained(algo="sft", steps=100)
-    assert run.gain >= 0.02, run.record["eval"]
+def test_sft_on_true_answers_improves_eval_reward_at_the_default_recipe(trained):
+    # measured: +0.44 (0.46 -> 0.90) at the built-in SFT recipe, lr 2e-5 for 150 steps (119 s)
+    from rlsparse_check.recipes.spec import DEFAULTS
+
+    run = trained(algo="sft")
+    used = run.record["hyperparameters"]
+    assert (used["lr"], used["steps"]) == (DEFAULTS["sft"]["lr"], DEFAULTS["sft"]["steps"])
+    assert run.gain >= 0.2, run.record["eval"]

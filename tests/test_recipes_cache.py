@@ -76,7 +76,7 @@ def test_concurrent_builders_build_once_and_all_see_the_complete_entry(tmp_path)
     for t in threads:
         t.join()
     assert len(calls) == 1 and seen == ["w"] * 6
-    assert cache.get("k") is not None
+    assert cache.get("k") == cache.path("k") == tmp_path / "entries" / "k"
 
 
 def test_default_root_follows_the_environment(tmp_path, monkeypatch):

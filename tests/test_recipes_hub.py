@@ -109,6 +109,7 @@ def test_qwen2_0_5b_from_the_local_hub_cache_trains_one_grpo_and_one_ppo_step(
     hf_home, tmp_path, capsys
 ):
     from rlsparse_check.checkpoints import open_checkpoint
+    from rlsparse_check.recipes.spec import DEFAULTS, PUBLISHED_LR, RunSpec
 
     for algo in ("grpo", "ppo"):
         record, peak = train_one_step(algo, hf_home, tmp_path)
@@ -119,7 +120,9 @@ def test_qwen2_0_5b_from_the_local_hub_cache_trains_one_grpo_and_one_ppo_step(
                 f"per step, peak memory {peak} GiB, whole run {record['wall_time_s']:.0f} s"
             )
         assert record["base"]["path"] and record["data"]["steps"] == 1
-        rate = {"grpo": 5e-7, "ppo": 1e-6}[algo]  # hub models' RL rate; PPO's published one
+        # hub models take the published per-step rate (1e-6 for both), not the built-in one
+        rate = RunSpec(algo=algo).resolved(builtin=False).lr
+        assert rate == PUBLISHED_LR[algo] != DEFAULTS[algo]["lr"]
         assert record["trainer_args"]["learning_rate"] == rate
         config = json.loads((tmp_path / algo / "config.json").read_text())
         assert {k: config[k] for k in QWEN2_0_5B if k in config} == {
