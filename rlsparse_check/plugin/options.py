@@ -279,9 +279,9 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
         elif name == "algos":
             kw[key] = _list(value)
         elif name == "task":
-            from rlsparse_check.tasks import get_task
+            from rlsparse_check.tasks import check_task
 
-            get_task(str(value))  # bad names, settings or files: an OptionError up front
+            check_task(str(value))  # bad names, settings or files: an OptionError up front
             kw[key] = str(value)
         elif name == "sparsity-range":
             kw[key] = _pair(name, value)

@@ -28,7 +28,7 @@ from typing import Any
 from rlsparse_check.errors import OptionError
 from rlsparse_check.models import DEFAULT_MODEL
 from rlsparse_check.recipes.store import SAVE_DTYPES
-from rlsparse_check.tasks import default_task, get_task, is_builtin_task
+from rlsparse_check.tasks import check_task, default_task, is_builtin_task, task_identity
 
 __all__ = [
     "ALGOS",
@@ -184,7 +184,7 @@ class RunSpec:
             if not ok:
                 raise OptionError(message)
         if self.task is not None:
-            get_task(self.task)  # bad names, settings or input files stop here, up front
+            check_task(self.task)  # bad names, settings or input files stop here, up front
 
     def _onpolicy_checks(self) -> list[tuple[bool, str]]:
         knobs = ONPOLICY.get(self.algo, {})
@@ -245,7 +245,7 @@ class RunSpec:
         the problems, or the input file's hash)."""
         out = dataclasses.asdict(self)
         if self.task is not None and not is_builtin_task(self.task):
-            out["task_identity"] = dict(get_task(self.task).identity)
+            out["task_identity"] = task_identity(self.task)
         for f in _ONPOLICY_FIELDS:
             if f.name not in ONPOLICY.get(self.algo, {}):
                 del out[f.name]

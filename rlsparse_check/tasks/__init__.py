@@ -45,7 +45,9 @@ __all__ = [
     "Problem",
     "Task",
     "default_task",
+    "check_task",
     "get_task",
+    "task_identity",
     "is_builtin_task",
     "parse_settings",
     "headroom_message",
@@ -103,6 +105,30 @@ def get_task(name: str = DEFAULT_TASK) -> Task:
         f"--task {name!r}: choose one of {', '.join(TASKS)}, rg:NAME[:key=value,...] "
         "(a reasoning-gym data set) or jsonl:PATH"
     )
+
+
+def check_task(name: str) -> None:
+    """Raise :class:`OptionError` for a bad task name, settings or input file, before anything
+    runs; cheap for reasoning-gym tasks (their problems are drawn only by :func:`get_task`)."""
+    kind, _, rest = str(name).partition(":")
+    if kind == "rg" and rest:
+        from rlsparse_check.tasks.gym import check
+
+        data_set, _, settings = rest.partition(":")
+        check(name, data_set, parse_settings(name, settings))
+    else:
+        get_task(name)
+
+
+def task_identity(name: str) -> dict[str, str]:
+    """What besides its name makes the task (a library version, a file's hash), for cache keys;
+    empty for the built-in tasks."""
+    if str(name).startswith("rg:"):
+        from rlsparse_check.tasks.gym import RG_VERSION
+
+        check_task(name)
+        return {"reasoning-gym": RG_VERSION}
+    return dict(get_task(name).identity)
 
 
 def parse_settings(name: str, text: str) -> dict[str, Any]:

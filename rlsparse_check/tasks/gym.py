@@ -17,7 +17,15 @@ from typing import Any
 from rlsparse_check.errors import OptionError
 from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task
 
-__all__ = ["RG_VERSION", "TRAIN_SIZE", "EVAL_SIZE", "MAX_NEW_TOKENS", "build", "installed_version"]
+__all__ = [
+    "RG_VERSION",
+    "TRAIN_SIZE",
+    "EVAL_SIZE",
+    "MAX_NEW_TOKENS",
+    "build",
+    "check",
+    "installed_version",
+]
 
 RG_VERSION = "0.1.25"
 TRAIN_SIZE = 2000
@@ -34,8 +42,9 @@ def installed_version() -> str | None:
         return None
 
 
-def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
-    """The task ``spec`` (``rg:NAME:...``) of data set ``name`` with ``settings``."""
+def check(spec: str, name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``spec`` without drawing its problems (data sets draw items on demand, some
+    slowly); the settings for the library, less ``max_new_tokens``."""
     version = installed_version()
     if version != RG_VERSION:
         found = "is not installed" if version is None else f"{version} is installed"
@@ -43,7 +52,6 @@ def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
             f"--task {spec}: needs reasoning-gym=={RG_VERSION} ({found}); "
             "run pip install 'rlsparse-check[tasks]'"
         )
-    import reasoning_gym
     from reasoning_gym.factory import DATASETS
 
     if name not in DATASETS:
@@ -59,14 +67,29 @@ def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
         or max_new_tokens < 1
     ):
         raise OptionError(f"--task {spec}: max_new_tokens={max_new_tokens}: a positive integer")
+    _create(spec, name, 1, SPLIT_SEED, settings)
+    return settings
+
+
+def _create(spec: str, name: str, size: int, seed: int, settings: dict[str, Any]) -> Any:
+    import reasoning_gym
+
     try:
-        held = reasoning_gym.create_dataset(name, size=EVAL_SIZE, seed=EVAL_SEED, **settings)
-        pool = reasoning_gym.create_dataset(name, size=TRAIN_SIZE, seed=SPLIT_SEED, **settings)
+        return reasoning_gym.create_dataset(name, size=size, seed=seed, **settings)
     except (TypeError, ValueError, AssertionError) as error:
         raise OptionError(
             f"--task {spec}: reasoning-gym rejects the settings ({error}); see the {name} "
             "data set's config class for its settings"
         ) from error
+
+
+def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
+    """The task ``spec`` (``rg:NAME:...``) of data set ``name`` with ``settings``."""
+    version = RG_VERSION
+    max_new_tokens = settings.get("max_new_tokens", MAX_NEW_TOKENS)
+    settings = check(spec, name, settings)
+    held = _create(spec, name, EVAL_SIZE, EVAL_SEED, settings)
+    pool = _create(spec, name, TRAIN_SIZE, SPLIT_SEED, settings)
     entries: dict[str, tuple[Any, dict[str, Any]]] = {}
     eval_set = [_problem(held, i, "eval", entries) for i in range(len(held))]
     seen = {p.prompt for p in eval_set}
