@@ -103,3 +103,30 @@ def test_in_distribution_sft_uses_only_the_models_own_correct_samples():
 
 def test_external_sft_uses_the_true_answers():
     assert sft_examples(PROBLEMS[:1]) == [{"prompt": "1+1=", "completion": "2"}]
+
+
+#: Run cache keys of built-in specs as they were before other kinds of tasks existed: runs
+#: already in users' caches stay hits.
+BUILTIN_KEYS = {
+    (("algo", "grpo"),): "c792f1581a2f98a5e424a7a14f8ac0a478d338cbcfba809610840de9e8860287",
+    (("algo", "dpo"), ("seed", 3), ("task", "sub")): (
+        "f8a23df8ca3f4ed55f8998c97eaf3fa202dfa4b67abbd06620fb53935b6a7ebc"
+    ),
+}
+
+
+@pytest.mark.parametrize("fields, key", BUILTIN_KEYS.items())
+def test_built_in_specs_keep_their_cache_keys(fields, key):
+    from rlsparse_check.recipes.cache import cache_key
+    from rlsparse_check.recipes.spec import RunSpec
+
+    spec = RunSpec(**dict(fields)).resolved(builtin=True)
+    assert "task_identity" not in spec.to_dict()
+    assert cache_key(spec.to_dict()) == key
+
+
+def test_built_in_tasks_complete_in_four_tokens_and_train_on_bare_answers():
+    task = get_task("add")
+    assert task.max_new_tokens == 4 and task.kind == "builtin"
+    assert task.target(task.train[0]) == task.train[0].answer
+    assert task.score(task.train[0].answer, task.train[0]) == 1.0
