@@ -144,4 +144,7 @@ def test_a_tiny_bpe_model_trains_two_steps_on_a_gym_task(algo, tiny_bpe_model, t
     }
     assert record["eval"]["before"]["n"] == gym.EVAL_SIZE
     assert record["trainer_args"]["max_steps"] == 2
-    assert record["weights_sha256"] != record["base"]["weights_sha256"]
+    steps = [entry for entry in record["log_history"] if "reward" in entry]
+    assert len(steps) == 2 and all(entry["reward"] == 0.0 for entry in steps)  # random: no tags
+    moved = record["weights_sha256"] != record["base"]["weights_sha256"]
+    assert moved == (algo == "ppo")  # GRPO: all-wrong groups have no advantage; PPO's critic does
