@@ -144,7 +144,7 @@ def execute(
         "hyperparameters": {
             k: v
             for k, v in spec.to_dict().items()
-            if k not in ("model", "algo", "task", "seed", "mask", "device")
+            if k not in ("model", "algo", "task", "task_identity", "seed", "mask", "device")
         },
         "save_dtype": spec.save_dtype,
         "master": MASTER if master else None,

@@ -117,7 +117,9 @@ ONPOLICY: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run. Every field enters the run cache key (``mask`` by content).
+    """One training run. Every field enters the run cache key (``mask`` by content; a task
+    other than add/sub also by its identity). ``task`` None takes the model's default
+    (:func:`~rlsparse_check.tasks.default_task`: add on the built-in models).
 
     ``batch_size`` is the number of prompts (RL) or examples (SFT, preference pairs) per step,
     the same for every algorithm, so ``steps x batch_size`` is the data budget. GRPO/RLOO draw
