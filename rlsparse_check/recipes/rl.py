@@ -20,18 +20,18 @@ from rlsparse_check.tasks.prompts import rendered
 __all__ = ["BUILDERS"]
 
 
-def _verifier(task: Task) -> Any:
+def _verifier_of(task: Task) -> Any:
     """TRL reward function: the task verifier's reward of each completion against the
-    ``answer`` and ``ref`` columns."""
+    ``answer`` and ``ref`` columns (logged by TRL as ``rewards/_verifier``)."""
 
-    def verifier(
+    def _verifier(
         completions: list[Any], answer: list[str], ref: list[str], **_: Any
     ) -> list[float]:
         texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
         rows = zip(texts, answer, ref, strict=True)
         return [task.score(text, Problem("", gold, key)) for text, gold, key in rows]
 
-    return verifier
+    return _verifier
 
 
 def _prompts(job: Job) -> Any:
@@ -60,7 +60,7 @@ def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
     )
     return trainer_cls(
         model=job.model,
-        reward_funcs=_verifier(get_task(spec.task)),
+        reward_funcs=_verifier_of(get_task(spec.task)),
         args=args,
         train_dataset=_prompts(job),
         processing_class=job.tokenizer,
