@@ -93,7 +93,7 @@ def hf_home(tmp_path_factory):
 
 
 def train_one_step(algo: str, hf_home: Path, tmp: Path) -> tuple[dict, float]:
-    args = f"train --model Qwen2-0.5B --algo {algo} --steps 1 --batch-size 2".split()
+    args = f"train --model Qwen2-0.5B --algo {algo} --steps 1 --batch-size 2 --task add".split()
     args += ["--num-generations", "2", "--device", "cpu", "--cache-dir", str(tmp / "cache")]
     args += ["--out", str(tmp / algo)]
     env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1"}

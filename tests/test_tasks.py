@@ -1,105 +1,56 @@
-"""Tests of the synthetic verifiable tasks and the data sets built from them."""
+"""Tests of the task API: names, settings, the model-dependent default and the headroom check."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 import pytest
 
 from rlsparse_check.errors import OptionError
+from rlsparse_check.recipes.spec import RunSpec
 from rlsparse_check.tasks import (
-    TASKS,
-    Problem,
-    draw,
+    DEFAULT_HUB_TASK,
+    MAX_HEADROOM,
+    MIN_HEADROOM,
+    default_task,
     get_task,
-    kto_examples,
-    preference_pairs,
-    reward,
-    self_sft_examples,
-    sft_examples,
+    headroom_message,
+    parse_settings,
 )
 
 
-def test_there_are_at_least_two_distinct_data_sets():
-    assert len(TASKS) >= 2
-    prompts = [{p.prompt for p in get_task(name).train} for name in TASKS]
-    assert not prompts[0] & prompts[1]
+def test_settings_are_parsed_as_int_float_bool_or_text():
+    parsed = parse_settings("t", "a=3, b=0.5,c=true,d=False,e=words,f=-2")
+    assert parsed == {"a": 3, "b": 0.5, "c": True, "d": False, "e": "words", "f": -2}
+    assert type(parsed["a"]) is int and type(parsed["b"]) is float
+    assert parse_settings("t", "") == {}
 
 
-@pytest.mark.parametrize("name, size", [("add", 400), ("sub", 210)])
-def test_every_problem_has_its_exact_answer(name, size):
-    task = get_task(name)
-    problems = task.train + task.eval
-    assert len(problems) == size
-    for p in problems:
-        a, b = (int(x) for x in p.prompt[:-1].replace("+", " ").replace("-", " ").split())
-        assert p.answer == str(a + b if name == "add" else a - b)
+def test_unknown_kinds_name_the_choices():
+    with pytest.raises(OptionError, match=r"--task 'gsm8k': choose one of add, sub, rg:NAME"):
+        get_task("gsm8k")
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_train_and_eval_splits_are_disjoint_and_fixed(name):
-    task = get_task(name)
-    assert not set(task.train) & set(task.eval)
-    assert len(task.eval) == round(0.25 * (len(task.train) + len(task.eval)))
-    get_task.cache_clear()
-    assert get_task(name) == task
+def test_built_in_models_default_to_add_and_others_to_a_many_term_chain_sum():
+    assert default_task(True) == "add" and RunSpec().resolved(builtin=True).task == "add"
+    assert RunSpec(model="x").resolved(builtin=False).task == DEFAULT_HUB_TASK
+    assert DEFAULT_HUB_TASK.startswith("rg:chain_sum:") and "min_digits=2" in DEFAULT_HUB_TASK
+    task = get_task(DEFAULT_HUB_TASK)
+    assert min(p.prompt.count("+") + p.prompt.count("-") for p in task.eval) >= 3
 
 
-def test_unknown_task_names_the_option():
-    with pytest.raises(OptionError, match="--task 'mul'"):
-        get_task("mul")
+@pytest.mark.parametrize("accuracy", [MIN_HEADROOM, 0.3, MAX_HEADROOM])
+def test_no_message_when_the_base_leaves_room(accuracy):
+    assert headroom_message(DEFAULT_HUB_TASK, accuracy) is None
 
 
-@pytest.mark.parametrize(
-    "completion, expected",
-    [
-        ("17", 1.0),
-        (" 17 ", 1.0),
-        ("17\n3+4=", 1.0),
-        ("171", 0.0),
-        ("17+", 0.0),
-        ("1 7", 0.0),
-        ("", 0.0),
-        ("16", 0.0),
-        ("-17", 0.0),
-    ],
-)
-def test_reward_is_the_exact_leading_number(completion, expected):
-    assert reward(completion, "17") == expected
+def test_a_base_near_zero_is_told_to_make_the_task_easier():
+    message = headroom_message(DEFAULT_HUB_TASK, 0.02)
+    assert "0.02" in message and f"below {MIN_HEADROOM}" in message
+    assert "cannot be decided" in message and "--task rg:chain_sum:min_terms=2" in message
 
 
-def test_draw_is_seeded_and_covers_problems_evenly():
-    problems = get_task("add").train
-    first = draw(problems, 2 * len(problems) + 5, seed=3)
-    assert first == draw(problems, 2 * len(problems) + 5, seed=3)
-    assert first != draw(problems, 2 * len(problems) + 5, seed=4)
-    counts = Counter(first)
-    assert set(counts.values()) <= {2, 3}
-
-
-PROBLEMS = [Problem("1+1=", "2"), Problem("2+2=", "4"), Problem("3+3=", "6")]
-SAMPLES = [["2", "3", "2"], ["5", "5"], ["6", "6"]]
-
-
-def test_preference_pairs_take_a_correct_chosen_and_an_incorrect_rejected_sample():
-    assert preference_pairs(PROBLEMS, SAMPLES) == [
-        {"prompt": "1+1=", "chosen": "2", "rejected": "3"}
-    ]
-
-
-def test_kto_examples_are_balanced_labelled_samples():
-    assert kto_examples(PROBLEMS, SAMPLES) == [
-        {"prompt": "1+1=", "completion": "2", "label": True},
-        {"prompt": "1+1=", "completion": "3", "label": False},
-    ]
-
-
-def test_in_distribution_sft_uses_only_the_models_own_correct_samples():
-    assert self_sft_examples(PROBLEMS, SAMPLES) == [
-        {"prompt": "1+1=", "completion": "2"},
-        {"prompt": "3+3=", "completion": "6"},
-    ]
-
-
-def test_external_sft_uses_the_true_answers():
-    assert sft_examples(PROBLEMS[:1]) == [{"prompt": "1+1=", "completion": "2"}]
+def test_a_base_near_one_is_told_to_make_the_task_harder():
+    message = headroom_message("add", 0.97)
+    assert f"above {MAX_HEADROOM}" in message and f"--task {DEFAULT_HUB_TASK}" in message
+    message = headroom_message("rg:chain_sum:min_terms=3", 0.95)
+    assert "--task rg:chain_sum:min_terms=6" in message
+    assert "rg:leg_counting:KEY=VALUE" in headroom_message("rg:leg_counting", 0.99)

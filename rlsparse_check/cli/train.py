@@ -21,6 +21,7 @@ import os
 from rlsparse_check.errors import OptionError
 from rlsparse_check.recipes.spec import ALGOS, ONPOLICY
 from rlsparse_check.recipes.store import SAVE_DTYPES
+from rlsparse_check.tasks import DEFAULT_HUB_TASK
 
 __all__ = ["register"]
 
@@ -49,7 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--algo", required=True, choices=ALGOS, help="training algorithm")
     train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
     train.add_argument("--steps", type=int, default=20, help="optimizer steps (default 20)")
-    train.add_argument("--task", default="add", help="data set: add or sub (default add)")
+    train.add_argument(
+        "--task",
+        default=None,
+        help="data set: add or sub (built-in models; default add), rg:NAME[:key=value,...] "
+        "(reasoning-gym) or jsonl:PATH (default for other models: "
+        f"{DEFAULT_HUB_TASK})",
+    )
     train.add_argument(
         "--lr",
         type=_positive,

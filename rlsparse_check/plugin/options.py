@@ -51,6 +51,7 @@ class Settings:
     seeds: int = 3
     steps: int | None = None  # None: each recipe's default
     algos: tuple[str, ...] = ()  # empty: each claim's default algorithms
+    task: str | None = None  # None: the model's default task
     sparsity_range: tuple[float, float] = _T["sparsity-range"]
     alpha: float = _T["alpha"]
     sparser_margin: float = _T["sparser-margin"]
@@ -111,6 +112,11 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
         "LIST",
         "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
         "(default: each claim's own list)",
+    ),
+    "task": (
+        "TASK",
+        "training mode: add or sub (built-in models, default add), rg:NAME[:key=value,...] "
+        "(reasoning-gym) or jsonl:PATH (default for other models: a many-term chain_sum)",
     ),
     "sparsity-range": ("LO,HI", "C1: sparsity range counted as 'small subnetwork'"),
     "alpha": ("A", "significance level after correction"),
@@ -272,6 +278,11 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = _number(name, value, int, 1)
         elif name == "algos":
             kw[key] = _list(value)
+        elif name == "task":
+            from rlsparse_check.tasks import check_task
+
+            check_task(str(value))  # bad names, settings or files: an OptionError up front
+            kw[key] = str(value)
         elif name == "sparsity-range":
             kw[key] = _pair(name, value)
         elif name == "alpha":

@@ -79,10 +79,11 @@ def execute(
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     set_seed(spec.seed)
-    problems = get_task(spec.task).eval
+    task = get_task(spec.task)
+    problems = task.eval
     stored_base = base_checkpoint(spec.model, spec.save_dtype, cache=cache)
     base_net, _ = load_model(stored_base, device)
-    before = evaluate(base_net, _tok(stored_base), problems)
+    before = evaluate(base_net, _tok(stored_base), problems, task)
     del base_net
     net, tokenizer = load_model(start, device)
     guard = MaskGuard(net, load_mask(spec.mask)) if spec.mask else None
@@ -133,7 +134,7 @@ def execute(
     del model, net
     gc.collect()
     saved, _ = load_model(tmp, device)
-    after = evaluate(saved, tokenizer, problems)
+    after = evaluate(saved, tokenizer, problems, task)
     record = {
         "algo": spec.algo,
         "model": spec.model,
@@ -143,7 +144,7 @@ def execute(
         "hyperparameters": {
             k: v
             for k, v in spec.to_dict().items()
-            if k not in ("model", "algo", "task", "seed", "mask", "device")
+            if k not in ("model", "algo", "task", "task_identity", "seed", "mask", "device")
         },
         "save_dtype": spec.save_dtype,
         "master": MASTER if master else None,

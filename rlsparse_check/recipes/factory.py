@@ -92,6 +92,8 @@ class RunFactory:
         fields["device"] = s.device
         if s.steps is not None:
             fields["steps"] = s.steps
+        if s.task is not None:
+            fields["task"] = s.task
         if self.design.keep_master:
             fields["keep_master"] = True
         fields.update(condition.fields)
@@ -139,7 +141,7 @@ class RunFactory:
                 "source": "training",
                 "algo": condition.algo,
                 "seed": seed,
-                "task": spec.task,
+                "task": run.record["task"],
                 "variant": condition.variant or "usual",
                 "save_dtype": spec.save_dtype,
                 "learned": gain["significant"],

@@ -24,6 +24,7 @@ from rlsparse_check.errors import TrainingError
 from rlsparse_check.recipes.rollout import Rollout, roll_out
 from rlsparse_check.recipes.trainer import Job, bf16_autocast
 from rlsparse_check.tasks import draw, get_task
+from rlsparse_check.tasks.prompts import rendered
 
 __all__ = ["OnPolicyArgs", "OnPolicyTrainer", "frozen_copy"]
 
@@ -197,7 +198,8 @@ class OnPolicyTrainer:
         per_rollout = a.ppo_epochs * a.num_mini_batches
         local = a.per_device_train_batch_size
         rank = self.accelerator.process_index
-        train_set = get_task(job.spec.task).train
+        task = get_task(job.spec.task)
+        train_set = task.train
         prompts: list[Any] = []
         losses: list[float] = []
         rollout_index = empty = 0
@@ -208,7 +210,7 @@ class OnPolicyTrainer:
                 need = max(2 * len(prompts), math.ceil(a.max_steps / per_rollout) * batch_size)
                 prompts = draw(train_set, need, a.seed)
             start = rollout_index * batch_size + rank * local
-            problems = prompts[start : start + local]
+            problems = rendered(task, prompts[start : start + local], self.tokenizer)
             policy = self.unwrapped(self.model)
             rollout = roll_out(
                 policy,
@@ -216,6 +218,8 @@ class OnPolicyTrainer:
                 problems,
                 k=a.num_generations,
                 generator=self._generator(SAMPLE, rollout_index, rank),
+                max_new_tokens=task.max_new_tokens,
+                task=task,
             )
             with self.accelerator.autocast():
                 prepared = self.prepare(rollout)

@@ -12,25 +12,39 @@ from __future__ import annotations
 from typing import Any
 
 from rlsparse_check.errors import TrainingError
-from rlsparse_check.recipes.sampling import MAX_LENGTH, MAX_NEW_TOKENS, own_samples
+from rlsparse_check.recipes.sampling import max_length, own_samples
 from rlsparse_check.recipes.trainer import Job, trainer_kwargs
-from rlsparse_check.tasks import draw, get_task, kto_examples, preference_pairs, reward
+from rlsparse_check.tasks import Problem, Task, draw, get_task, kto_examples, preference_pairs
+from rlsparse_check.tasks.prompts import rendered
 
 __all__ = ["BUILDERS"]
 
 
-def _verifier(completions: list[Any], answer: list[str], **_: Any) -> list[float]:
-    """TRL reward function: exact reward of each completion against the ``answer`` column."""
-    texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
-    return [reward(text, gold) for text, gold in zip(texts, answer, strict=True)]
+def _verifier_of(task: Task) -> Any:
+    """TRL reward function: the task verifier's reward of each completion against the
+    ``answer`` and ``ref`` columns (logged by TRL as ``rewards/_verifier``)."""
+
+    def _verifier(
+        completions: list[Any], answer: list[str], ref: list[str], **_: Any
+    ) -> list[float]:
+        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
+        rows = zip(texts, answer, ref, strict=True)
+        return [task.score(text, Problem("", gold, key)) for text, gold, key in rows]
+
+    return _verifier
 
 
 def _prompts(job: Job) -> Any:
     from datasets import Dataset
 
     spec = job.spec
-    problems = draw(get_task(spec.task).train, spec.steps * spec.batch_size, spec.seed)
-    return Dataset.from_list([{"prompt": p.prompt, "answer": p.answer} for p in problems])
+    task = get_task(spec.task)
+    problems = draw(task.train, spec.steps * spec.batch_size, spec.seed)
+    rows = [
+        {"prompt": p.prompt, "answer": p.answer, "ref": p.ref}
+        for p in rendered(task, problems, job.tokenizer)
+    ]
+    return Dataset.from_list(rows)
 
 
 def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
@@ -38,7 +52,7 @@ def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
     args = config_cls(
         **trainer_kwargs(job, per_device_batch=spec.batch_size * spec.num_generations),
         num_generations=spec.num_generations,
-        max_completion_length=MAX_NEW_TOKENS,
+        max_completion_length=get_task(spec.task).max_new_tokens,
         temperature=1.0,
         beta=spec.beta,
         num_iterations=spec.iterations,
@@ -46,7 +60,7 @@ def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
     )
     return trainer_cls(
         model=job.model,
-        reward_funcs=_verifier,
+        reward_funcs=_verifier_of(get_task(spec.task)),
         args=args,
         train_dataset=_prompts(job),
         processing_class=job.tokenizer,
@@ -70,7 +84,7 @@ def _offline_data(job: Job, build: Any) -> Any:
     from datasets import Dataset
 
     spec = job.spec
-    rows = build(*own_samples(job))
+    rows = build(*own_samples(job), get_task(spec.task).score)
     if len(rows) < 2:
         raise TrainingError(
             f"{spec.algo}: the model's samples gave {len(rows)} usable examples on task "
@@ -89,7 +103,7 @@ def _offline(job: Job, config_cls: Any, trainer_cls: Any, build: Any, **options:
     args = config_cls(
         **trainer_kwargs(job, per_device_batch=spec.batch_size),
         beta=spec.beta,
-        max_length=MAX_LENGTH,
+        max_length=max_length(get_task(spec.task)),
         **options,
     )
     return trainer_cls(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlsparse_check.recipes.sampling import MAX_NEW_TOKENS, sample_tokens, until_eos
-from rlsparse_check.tasks import Problem, reward
+from rlsparse_check.tasks import Problem, Task, get_task
 
 __all__ = [
     "Rollout",
@@ -77,11 +77,14 @@ def roll_out(
     k: int,
     generator: Any,
     max_new_tokens: int = MAX_NEW_TOKENS,
+    task: Task | None = None,
 ) -> Rollout:
-    """``k`` sampled completions (temperature 1) of each problem, scored by the verifier."""
+    """``k`` sampled completions (temperature 1) of each problem (prompts as given), scored by
+    ``task``'s verifier (the built-in exact reward when None)."""
     import torch
     from trl.trainer.utils import pad
 
+    task = task or get_task("add")
     device = next(model.parameters()).device
     eos, pad_id = tokenizer.eos_token_id, tokenizer.pad_token_id
     encoded = [tokenizer(p.prompt, add_special_tokens=False)["input_ids"] for p in problems]
@@ -101,7 +104,7 @@ def roll_out(
             completions.append(torch.tensor(row[: len(answer) + 1]))  # with its eos, if any
             prompts.append(torch.tensor(ids))
             text = tokenizer.decode(answer, skip_special_tokens=True)
-            scores.append(reward(text, problem.answer))
+            scores.append(task.score(text, problem))
     ones = [torch.ones(len(t), dtype=torch.long) for t in prompts]
     done = [torch.ones(len(t), dtype=torch.long) for t in completions]
     input_ids = torch.cat([pad(prompts, pad_id, "left"), pad(completions, pad_id, "right")], 1)

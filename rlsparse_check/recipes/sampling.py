@@ -11,12 +11,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from rlsparse_check.tasks import Problem, get_task, reward
+from rlsparse_check.tasks import Problem, Task, draw, get_task
+from rlsparse_check.tasks.prompts import rendered
 
 __all__ = [
     "MAX_LENGTH",
     "MAX_NEW_TOKENS",
     "evaluate",
+    "max_length",
     "generate",
     "own_samples",
     "sample_tokens",
@@ -25,6 +27,13 @@ __all__ = [
 
 MAX_NEW_TOKENS = 4  # answers have at most 2 digits, plus end-of-sequence and one spare
 MAX_LENGTH = 16  # prompt + completion tokens of the synthetic tasks, with room
+
+
+def max_length(task: Task) -> int | None:
+    """Longest prompt + completion the SFT and preference trainers keep: :data:`MAX_LENGTH`
+    for the built-in tasks, no limit for the others (their completions stop at
+    ``task.max_new_tokens``)."""
+    return MAX_LENGTH if task.kind == "builtin" else None
 
 
 def sample_tokens(
@@ -111,19 +120,35 @@ def until_eos(row: Sequence[int], eos: int) -> list[int]:
     return list(row[: row.index(eos)] if eos in row else row)
 
 
-def evaluate(model: Any, tokenizer: Any, problems: Sequence[Problem]) -> dict[str, Any]:
-    """Greedy exact-match evaluation: mean reward (= accuracy) and the per-example rewards."""
-    completions = generate(model, tokenizer, [p.prompt for p in problems], greedy=True)
-    rewards = [reward(c[0], p.answer) for c, p in zip(completions, problems, strict=True)]
+def evaluate(
+    model: Any, tokenizer: Any, problems: Sequence[Problem], task: Task | None = None
+) -> dict[str, Any]:
+    """Greedy evaluation with ``task``'s prompts and verifier (the built-in exact reward when
+    None): mean reward (= accuracy) and the per-example rewards."""
+    task = task or get_task("add")
+    problems = rendered(task, problems, tokenizer)
+    completions = generate(
+        model,
+        tokenizer,
+        [p.prompt for p in problems],
+        greedy=True,
+        max_new_tokens=task.max_new_tokens,
+    )
+    rewards = [task.score(c[0], p) for c, p in zip(completions, problems, strict=True)]
     mean = sum(rewards) / len(rewards) if rewards else 0.0
     return {"reward": mean, "accuracy": mean, "n": len(rewards), "rewards": rewards}
 
 
 def own_samples(job: Any) -> tuple[list[Problem], list[list[str]]]:
     """``num_generations`` sampled completions (temperature 1, seeded) per train problem of a
-    :class:`~rlsparse_check.recipes.trainer.Job`."""
+    :class:`~rlsparse_check.recipes.trainer.Job` (all of a built-in task's, at most
+    ``steps x batch_size`` of another's), with the problems as prompted."""
     spec = job.spec
-    problems = list(get_task(spec.task).train)
+    task = get_task(spec.task)
+    problems = list(task.train)
+    if task.kind != "builtin":  # large data sets: only as many problems as the run can use
+        problems = draw(problems, min(len(problems), spec.steps * spec.batch_size), spec.seed)
+    problems = rendered(task, problems, job.tokenizer)
     samples = generate(
         job.model,
         job.tokenizer,
@@ -131,5 +156,6 @@ def own_samples(job: Any) -> tuple[list[Problem], list[list[str]]]:
         k=spec.num_generations,
         greedy=False,
         seed=spec.seed,
+        max_new_tokens=task.max_new_tokens,
     )
     return problems, samples

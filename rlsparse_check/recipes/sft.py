@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from rlsparse_check.errors import TrainingError
-from rlsparse_check.recipes.sampling import MAX_LENGTH, own_samples
+from rlsparse_check.recipes.sampling import max_length, own_samples
 from rlsparse_check.recipes.trainer import Job, trainer_kwargs
 from rlsparse_check.tasks import draw, get_task, self_sft_examples, sft_examples
+from rlsparse_check.tasks.prompts import rendered
 
 __all__ = ["BUILDERS"]
 
@@ -26,7 +27,7 @@ def _trainer(job: Job, rows: list[dict[str, str]]) -> Any:
     spec = job.spec
     args = SFTConfig(
         **trainer_kwargs(job, per_device_batch=spec.batch_size),
-        max_length=MAX_LENGTH,
+        max_length=max_length(get_task(spec.task)),
         packing=False,
         completion_only_loss=True,
     )
@@ -41,11 +42,12 @@ def _trainer(job: Job, rows: list[dict[str, str]]) -> Any:
 
 
 def _sft(job: Job) -> Any:
-    return _trainer(job, sft_examples(get_task(job.spec.task).train))
+    task = get_task(job.spec.task)
+    return _trainer(job, sft_examples(rendered(task, task.train, job.tokenizer), task.target))
 
 
 def _sft_self(job: Job) -> Any:
-    rows = self_sft_examples(*own_samples(job))
+    rows = self_sft_examples(*own_samples(job), get_task(job.spec.task).score)
     if not rows:
         raise TrainingError(
             f"sft-self: the model solved none of the {job.spec.task!r} train problems in its "

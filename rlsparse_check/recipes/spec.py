@@ -28,7 +28,7 @@ from typing import Any
 from rlsparse_check.errors import OptionError
 from rlsparse_check.models import DEFAULT_MODEL
 from rlsparse_check.recipes.store import SAVE_DTYPES
-from rlsparse_check.tasks import DEFAULT_TASK, TASKS
+from rlsparse_check.tasks import check_task, default_task, is_builtin_task, task_identity
 
 __all__ = [
     "ALGOS",
@@ -117,7 +117,9 @@ ONPOLICY: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run. Every field enters the run cache key (``mask`` by content).
+    """One training run. Every field enters the run cache key (``mask`` by content; a task
+    other than add/sub also by its identity). ``task`` None takes the model's default
+    (:func:`~rlsparse_check.tasks.default_task`: add on the built-in models).
 
     ``batch_size`` is the number of prompts (RL) or examples (SFT, preference pairs) per step,
     the same for every algorithm, so ``steps x batch_size`` is the data budget. GRPO/RLOO draw
@@ -136,7 +138,7 @@ class RunSpec:
 
     model: str = DEFAULT_MODEL
     algo: str = "grpo"
-    task: str = DEFAULT_TASK
+    task: str | None = None
     seed: int = 0
     steps: int | None = None
     lr: float | None = None
@@ -160,7 +162,6 @@ class RunSpec:
     def __post_init__(self) -> None:
         checks = [
             (self.algo in ALGOS, f"--algo {self.algo!r}: choose one of {', '.join(ALGOS)}"),
-            (self.task in TASKS, f"--task {self.task!r}: choose one of {', '.join(TASKS)}"),
             (self.steps is None or self.steps >= 1, f"--steps {self.steps}: must be at least 1"),
             (self.batch_size >= 2, f"batch_size {self.batch_size}: must be at least 2"),
             (self.num_generations >= 2, f"num_generations {self.num_generations}: at least 2"),
@@ -184,6 +185,8 @@ class RunSpec:
         for ok, message in checks + self._onpolicy_checks():
             if not ok:
                 raise OptionError(message)
+        if self.task is not None:
+            check_task(self.task)  # bad names, settings or input files stop here, up front
 
     def _onpolicy_checks(self) -> list[tuple[bool, str]]:
         knobs = ONPOLICY.get(self.algo, {})
@@ -211,7 +214,14 @@ class RunSpec:
     def resolved(self, builtin: bool = True) -> RunSpec:
         """A copy with ``lr``, ``steps`` and ``beta`` filled in from the algorithm's usual
         recipe: the built-in models' (:data:`DEFAULTS`) or, for other models, the published
-        rate and steps."""
+        rate and steps; and ``task`` from the model's default
+        (:func:`~rlsparse_check.tasks.default_task`)."""
+        task = self.task or default_task(builtin)
+        if builtin and not is_builtin_task(task):
+            raise OptionError(
+                f"--task {task}: the built-in tiny models read only digits and +-=; use add or "
+                "sub with them, or --model a hub id or local folder for this task"
+            )
         usual = DEFAULTS[self.algo]
         lr = self.lr if self.lr is not None else usual["lr"] if builtin else PUBLISHED_LR[self.algo]
         steps = self.steps
@@ -224,12 +234,16 @@ class RunSpec:
             if value is None:
                 value = float(f"{lr * default:.12g}") if name == "critic_lr" else default
             knobs[name] = value
-        return dataclasses.replace(self, lr=lr, steps=steps, beta=beta, **knobs)
+        return dataclasses.replace(self, task=task, lr=lr, steps=steps, beta=beta, **knobs)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, less the PPO/PRIME knobs of the algorithms that have none and
-        ``keep_master`` when it is off (so other runs keep their cache keys)."""
+        ``keep_master`` when it is off (so other runs keep their cache keys); tasks other than
+        the built-in ones add ``task_identity`` (the version of the library that draws and scores
+        the problems, or the input file's hash)."""
         out = dataclasses.asdict(self)
+        if self.task is not None and not is_builtin_task(self.task):
+            out["task_identity"] = task_identity(self.task)
         for f in _ONPOLICY_FIELDS:
             if f.name not in ONPOLICY.get(self.algo, {}):
                 del out[f.name]

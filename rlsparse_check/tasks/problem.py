@@ -1,0 +1,74 @@
+"""What every task is made of: :class:`Problem`, :class:`Task` and the seeded :func:`draw`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rlsparse_check.errors import OptionError
+
+__all__ = ["SPLIT_SEED", "Problem", "Task", "draw"]
+
+SPLIT_SEED = 20250517  # fixed: the train/eval split is part of the task, not of a run
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One question with its reference answer. For the built-in tasks ``prompt + answer`` is
+    the full solved text; other tasks format ``prompt`` for the model
+    (:mod:`rlsparse_check.tasks.prompts`). ``ref`` names the data set entry its verifier reads
+    (empty for tasks whose verifier needs only ``answer``)."""
+
+    prompt: str
+    answer: str
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A named data set with a fixed train/eval split and its verifier.
+
+    ``kind``: "builtin", "rg" (reasoning-gym) or "jsonl". ``scorer(completion, problem)`` is the
+    0/1 reward; ``max_new_tokens`` the completion length of its runs; ``identity`` what, beyond
+    the name, makes the data and the verifier (a library version, a file's hash): it enters the
+    run cache key (empty for the built-in tasks, whose keys never change).
+    """
+
+    name: str
+    description: str
+    train: tuple[Problem, ...]
+    eval: tuple[Problem, ...]
+    kind: str = "builtin"
+    max_new_tokens: int = 4
+    identity: tuple[tuple[str, str], ...] = ()
+    scorer: Callable[[str, Problem], float] | None = field(default=None, compare=False)
+
+    def split(self, name: str) -> tuple[Problem, ...]:
+        if name not in ("train", "eval"):
+            raise OptionError(f"split {name!r}: choose train or eval")
+        return self.train if name == "train" else self.eval
+
+    def score(self, completion: str, problem: Problem) -> float:
+        """The verifier's reward of ``completion`` for ``problem``: 1.0 or 0.0."""
+        if self.scorer is None:
+            from rlsparse_check.tasks.builtin import reward
+
+            return reward(completion, problem.answer)
+        return self.scorer(completion, problem)
+
+    def target(self, problem: Problem) -> str:
+        """The reference completion SFT trains on (the answer in the form the verifier reads)."""
+        return problem.answer if self.kind == "builtin" else f"<answer>{problem.answer}</answer>"
+
+
+def draw(problems: Sequence[Problem], n: int, seed: int) -> list[Problem]:
+    """``n`` problems in a seeded order: whole shuffled passes, so every problem appears
+    equally often (up to one pass) whatever ``n`` is."""
+    rng = random.Random(seed)
+    out: list[Problem] = []
+    while len(out) < n:
+        order = list(problems)
+        rng.shuffle(order)
+        out.extend(order)
+    return out[:n]
