@@ -13,15 +13,13 @@ models covers them; hub models see the same plain-text prompts. The reward is ex
 from __future__ import annotations
 
 import random
-import re
 
-from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task
+from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task, reward
 
 __all__ = ["TASKS", "EVAL_FRACTION", "MAX_NEW_TOKENS", "build", "reward"]
 
 EVAL_FRACTION = 0.25
 MAX_NEW_TOKENS = 4  # answers have at most 2 digits, plus end-of-sequence and one spare
-_LEADING_NUMBER = re.compile(r"\s*(-?\d+)(?:\s|$)")
 
 
 def _addition() -> list[Problem]:
@@ -52,11 +50,3 @@ def build(name: str) -> Task:
         tuple(problems[:n_eval]),
         max_new_tokens=MAX_NEW_TOKENS,
     )
-
-
-def reward(completion: str, answer: str) -> float:
-    """Exact reward: 1.0 when the completion's leading number (after optional whitespace) is
-    exactly ``answer`` and nothing but whitespace or the end follows it, else 0.0. So "17",
-    " 17" and "17\n3+4" (a hub model running on) score for 17; "171", "17+" and "" do not."""
-    match = _LEADING_NUMBER.match(completion)
-    return 1.0 if match is not None and match.group(1) == answer else 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -52,8 +53,6 @@ class Task:
     def score(self, completion: str, problem: Problem) -> float:
         """The verifier's reward of ``completion`` for ``problem``: 1.0 or 0.0."""
         if self.scorer is None:
-            from rlsparse_check.tasks.builtin import reward
-
             return reward(completion, problem.answer)
         return self.scorer(completion, problem)
 
@@ -72,3 +71,14 @@ def draw(problems: Sequence[Problem], n: int, seed: int) -> list[Problem]:
         rng.shuffle(order)
         out.extend(order)
     return out[:n]
+
+
+_LEADING_NUMBER = re.compile(r"\s*(-?\d+)(?:\s|$)")
+
+
+def reward(completion: str, answer: str) -> float:
+    """Exact reward: 1.0 when the completion's leading number (after optional whitespace) is
+    exactly ``answer`` and nothing but whitespace or the end follows it, else 0.0. So "17",
+    " 17" and "17\n3+4" (a hub model running on) score for 17; "171", "17+" and "" do not."""
+    match = _LEADING_NUMBER.match(completion)
+    return 1.0 if match is not None and match.group(1) == answer else 0.0
