@@ -1,4 +1,5 @@
-"""The shape of the package: no import cycles, short single-purpose modules, one formatter.
+"""The shape of the package: no import cycles, no import up the layers, short single-purpose
+modules, and claim tests that hold no rules.
 
 Imports inside functions count too: a lazy import that closes a loop is still a back-and-forth
 path between two modules.
@@ -16,7 +17,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rlsparse_check"
-MAX_LINES = 400
+MAX_LINES = 300
+CLAIM_TEST_LINES = 80
+#: The package's layers, lowest first: a module imports from its own layer or those below.
+LAYERS = (
+    ("errors", "atomic", "numbers", "safetensors_format", "results", "thresholds"),
+    ("checkpoints", "native", "masks", "diff", "stats", "overlap", "delta"),
+    ("measures", "criteria", "claims", "figures", "cases"),
+    ("models", "tasks"),
+    ("recipes", "design"),
+    ("report",),
+    ("plugin", "cli", "__main__"),
+)
 CATCH_ALL = {"common", "utils", "util", "helpers", "misc"}
 
 
@@ -69,6 +81,37 @@ def test_the_package_has_no_import_cycle():
     for name in sorted(graph):
         if name not in state:
             visit(name, [name])
+
+
+def layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None
+    return next(i for i, names in enumerate(LAYERS) if parts[1] in names)
+
+
+def test_every_top_level_module_has_a_layer():
+    tops = {name.split(".")[1] for name in modules() if "." in name}
+    placed = {name for names in LAYERS for name in names}
+    assert tops - placed == set(), "place the new module in LAYERS"
+
+
+def test_no_import_runs_up_the_layers():
+    mods = modules()
+    upward = [
+        f"{name} (layer {layer_of(name)}) imports {dep} (layer {layer_of(dep)})"
+        for name, path in mods.items()
+        if layer_of(name) is not None
+        for dep in sorted(imports_of(path, set(mods)))
+        if layer_of(dep) is not None and layer_of(dep) > layer_of(name)
+    ]
+    assert upward == []
+
+
+def test_claim_tests_are_short():
+    for path in sorted((ROOT / "claims").glob("test_*.py")):
+        lines = len(path.read_text().splitlines())
+        assert lines <= CLAIM_TEST_LINES, f"{path.name}: {lines} lines (rules go to criteria)"
 
 
 def test_modules_are_short_and_named_for_what_they_hold():
