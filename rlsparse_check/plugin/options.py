@@ -68,6 +68,14 @@ class Settings:
     drift_tolerance: float = 0.05
     no_cache: bool = False
     cache_dir: Path = field(default_factory=default_root)
+    # where and how the runs are trained (see _RUN_OPTIONS)
+    plan: bool = False
+    budget: float | None = None  # seconds
+    executor: str = "local"
+    ray_address: str = "auto"
+    ray_timeout: float = 4 * 3600.0
+    devices: tuple[str, ...] = ()  # empty: every visible GPU
+    runs_per_device: int = 1
 
     @property
     def mode(self) -> str:
@@ -189,6 +197,7 @@ def add_options(parser: Any) -> None:
         default=None,
         help="train afresh instead of reusing cached runs (results still cached)",
     )
+    add_run_options(group)
 
 
 def _read_pyproject(rootpath: Path) -> dict[str, Any]:
@@ -201,11 +210,11 @@ def _read_pyproject(rootpath: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise OptionError(f"{path}: cannot parse TOML ({error}); fix the file") from error
     section = data.get("tool", {}).get("rlsparse-check", {})
-    unknown = sorted(set(section) - set(_OPTIONS) - {"no-cache"})
+    unknown = sorted(set(section) - set(_OPTIONS) - set(_RUN_OPTIONS) - {"no-cache", "plan"})
     if unknown:
         raise OptionError(
             f"{path}: unknown key(s) {unknown} in [tool.rlsparse-check]; "
-            f"known keys: {sorted(_OPTIONS)}"
+            f"known keys: {sorted([*_OPTIONS, *_RUN_OPTIONS])}"
         )
     return section
 
@@ -284,6 +293,8 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = _number(name, value, float, 0.0)
         elif name == "no-cache":
             kw[key] = bool(value)
+        elif name in (*_RUN_OPTIONS, "plan"):
+            kw[key] = _run_option(name, value)
     settings = Settings(**kw)
     if settings.tuned and settings.base is None:
         raise OptionError("--tuned needs --base: give the base checkpoint the tuned ones came from")
@@ -305,7 +316,7 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
 def settings_from_config(config: Any) -> Settings:
     """Merge pyproject.toml and command-line values of a pytest ``Config``."""
     merged: dict[str, Any] = dict(_read_pyproject(Path(config.rootpath)))
-    for name in [*_OPTIONS, "no-cache"]:
+    for name in [*_OPTIONS, "no-cache", *_RUN_OPTIONS, "plan"]:
         value = config.getoption(_dest(name), default=None)
         if value is not None:
             merged[name] = value
@@ -324,3 +335,78 @@ def claims_requested(config: Any) -> bool:
         if "claims" in path.parts or path.resolve().name == "claims":
             return True
     return False
+
+
+# -- where and how the runs are trained ------------------------------------------------------------
+_RUN_OPTIONS: dict[str, tuple[str, str]] = {
+    "budget": (
+        "DURATION",
+        "stop before training when the estimate of the runs to train is over DURATION "
+        "(90s, 20m, 2h, 1h30m): exit status 2 with the options that would fit",
+    ),
+    "executor": ("NAME", "local (default: the devices of this machine) or ray (a Ray cluster)"),
+    "ray-address": (
+        "ADDR",
+        "--executor ray: the cluster (default auto: the one this machine belongs to; "
+        "local: start a private one here; or host:port)",
+    ),
+    "ray-timeout": (
+        "DURATION",
+        "--executor ray: give up when no run finishes for this long (default 4h)",
+    ),
+    "devices": (
+        "LIST",
+        "GPU ids to train on, e.g. 0,1 (default: every visible GPU); one worker per id",
+    ),
+    "runs-per-device": ("N", "runs trained at once on each GPU (default 1)"),
+}
+EXECUTORS = ("local", "ray")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def add_run_options(group: Any) -> None:
+    group.addoption(
+        "--plan",
+        dest=_dest("plan"),
+        action="store_true",
+        default=None,
+        help="print the runs the selected claims need, with an estimate of time and memory "
+        "from a short probe, and exit without training or testing",
+    )
+    for name, (metavar, help_text) in _RUN_OPTIONS.items():
+        group.addoption(
+            f"--{name}", dest=_dest(name), default=None, metavar=metavar, help=help_text
+        )
+
+
+def parse_duration(name: str, value: Any) -> float:
+    """Seconds of ``90s``, ``20m``, ``2h``, ``1h30m`` or a plain number of seconds."""
+    import re
+
+    text = str(value).strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise OptionError(f"--{name}: {value!r} is not a duration; write e.g. 90s, 20m, 2h, 1h30m")
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def _run_option(name: str, value: Any) -> Any:
+    if name == "plan":
+        return bool(value)
+    if name in ("budget", "ray-timeout"):
+        seconds = parse_duration(name, value)
+        if seconds <= 0:
+            raise OptionError(f"--{name}: {value!r} must be longer than 0 s")
+        return seconds
+    if name == "executor":
+        return _choice(name, str(value).lower(), EXECUTORS)
+    if name == "devices":
+        ids = _list(value)
+        if not ids:
+            raise OptionError(f"--devices: {value!r} names no device; give ids such as 0,1")
+        return ids
+    if name == "runs-per-device":
+        return _number(name, value, int, 1)
+    return str(value)
