@@ -88,6 +88,7 @@ def make_plan(
                 Planned(condition.label(seed), r.algo, r.steps, r.lr, wave, cached, seconds)
             )
     waves = [[r.seconds for r in runs if r.wave == w and not r.cached] for w in (0, 1)]
+    workers = max(1, min(workers, max(len(w) for w in waves)))
     return Plan(runs, wall_seconds(waves, workers, probe.startup), workers)
 
 

@@ -110,8 +110,15 @@ def _measure(model: str, device: str, algos: tuple[str, ...], cache_root: str) -
     import resource
 
     began = time.perf_counter()
-    from rlsparse_check.recipes import RunCache, RunSpec, train
+    import torch  # noqa: F401  (a worker's imports count as its start, not as a run's)
+    import transformers  # noqa: F401
+    import trl  # noqa: F401
 
+    from rlsparse_check.recipes import RunCache, RunSpec, train
+    from rlsparse_check.recipes.execute import _builders
+    from rlsparse_check.recipes.sampling import evaluate  # noqa: F401
+
+    _builders()
     startup = time.perf_counter() - began
     per_step, overhead = {}, {}
     for algo in algos:
