@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.recipes.pool import Event, Outcome, _quiet, split_cached, train_one
+from rlsparse_check.recipes.pool import Event, Outcome, quiet, split_cached, train_one
 
 __all__ = ["import_ray", "connect", "request_for", "train_all_ray", "cluster_slots"]
 
@@ -90,11 +90,14 @@ def train_all_ray(
     ray: Any,
     request: dict[str, Any],
     timeout: float,
-    on_event: Event = _quiet,
+    on_event: Event = quiet,
+    skip_cached: bool = True,
 ) -> dict[str, str]:
     """Train every ``(label, RunSpec)`` as a Ray task; ``{label: trained|cached|failed}``."""
     outcome: dict[str, str] = {}
-    missing = split_cached(tasks, cache_root, on_event, outcome) if tasks else []
+    missing = list(tasks)
+    if skip_cached and missing:
+        missing = split_cached(missing, cache_root, on_event, outcome)
     if not missing:
         return outcome
     cluster_slots(ray, request)

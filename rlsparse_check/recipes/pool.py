@@ -27,7 +27,7 @@ from typing import Any
 
 from rlsparse_check.recipes.slots import Slot
 
-__all__ = ["train_all", "train_one", "split_cached", "Event", "Outcome"]
+__all__ = ["train_all", "train_one", "split_cached", "quiet", "Event", "Outcome"]
 
 Event = Callable[[str, str, Any, Any], None]
 
@@ -65,7 +65,7 @@ def train_one(spec: Any, cache_root: str, threads: int | None = None) -> Outcome
     return Outcome(bool(run.cached), time.perf_counter() - clock, device, began, time.time())
 
 
-def _quiet(kind: str, label: str, spec: Any, detail: Any) -> None:
+def quiet(kind: str, label: str, spec: Any, detail: Any) -> None:
     return None
 
 
@@ -90,12 +90,14 @@ def _message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _in_process(tasks: list, cache_root: Path, slot: Slot, on_event: Event) -> dict[str, str]:
+def _in_process(
+    tasks: list, cache_root: Path, slot: Slot, on_event: Event, work: Callable[..., Outcome]
+) -> dict[str, str]:
     outcome: dict[str, str] = {}
     for label, spec in tasks:
         on_event("start", label, spec, slot.device)
         try:
-            result = train_one(spec, str(cache_root))
+            result = work(spec, str(cache_root))
         except Exception as error:  # reported; the test that needs the run raises it again
             outcome[label] = "failed"
             on_event("failed", label, spec, _message(error))
@@ -116,16 +118,21 @@ def train_all(
     *,
     cache_root: Path,
     slots: Sequence[Slot] = (Slot("cpu"),),
-    on_event: Event = _quiet,
+    on_event: Event = quiet,
+    work: Callable[..., Outcome] = train_one,
+    skip_cached: bool = True,
 ) -> dict[str, str]:
     """Train every ``(label, RunSpec)`` into the cache at ``cache_root``, one worker process
-    per slot. Returns ``{label: "trained" | "cached" | "failed"}``."""
+    per slot, each calling ``work(spec, cache_root)`` (a function of an importable module).
+    Returns ``{label: "trained" | "cached" | "failed"}``."""
     outcome: dict[str, str] = {}
-    queue = split_cached(tasks, cache_root, on_event, outcome) if tasks else []
+    queue = list(tasks)
+    if skip_cached and queue:
+        queue = split_cached(queue, cache_root, on_event, outcome)
     if not queue:
         return outcome
     if len(slots) == 1 and not slots[0].env and slots[0].threads is None:
-        return outcome | _in_process(queue, cache_root, slots[0], on_event)
+        return outcome | _in_process(queue, cache_root, slots[0], on_event, work)
     slots = list(slots)[: len(queue)]
     pools = {k: _pool(slot) for k, slot in enumerate(slots)}
     running: dict[Future, tuple[int, str, Any]] = {}
@@ -136,7 +143,7 @@ def train_all(
                     break
                 label, spec = queue.pop(0)
                 on_event("start", label, spec, slots[k].device)
-                running[pools[k].submit(train_one, spec, str(cache_root))] = (k, label, spec)
+                running[pools[k].submit(work, spec, str(cache_root))] = (k, label, spec)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 k, label, spec = running.pop(future)
