@@ -158,7 +158,7 @@ def over_budget(
         )
         for k in range(len(algos) - 1, -1, -1)
     )
-    alone = sorted(claims, key=lambda c: estimate(settings, {c}).wall)
+    alone = sorted(claims, key=lambda c: (estimate(settings, {c}).wall, c))
     chosen: list[str] = []
     for claim in alone:
         if estimate(settings, {*chosen, claim}).wall > budget:
