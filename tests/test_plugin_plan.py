@@ -46,7 +46,7 @@ def test_plan_lists_every_run_with_its_cache_state_and_estimate(
     lines = planning.plan_lines(plan, PROBE, "2 local worker(s) on cpu0, cpu1")
     assert "grpo-seed0  grpo       150  2e-06    yes     -" in lines[1]
     assert lines[-1].startswith(
-        "estimate: 1 of 2 runs to train, 3.8 min of training, about 4.0 min"
+        "estimate: 1 of 2 runs to train, 3.8 min of training, about 3.9 min"
     )
 
 
