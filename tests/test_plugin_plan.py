@@ -134,6 +134,6 @@ def test_plan_probes_once_prints_the_runs_and_trains_nothing(tmp_path: Path) -> 
     over = claims_session(tmp_path, "--budget", "1s")
     assert over.returncode == 2, over.stdout + over.stderr
     assert "over --budget 1 s; nothing was trained" in over.stdout
-    assert "--steps 2: about" in over.stdout
+    assert "--steps 1: about" in over.stdout and "(still over)" in over.stdout
     assert trained_runs(tmp_path / "cache") == []
     assert not (tmp_path / "report").exists()
