@@ -80,6 +80,7 @@ def test_requests_one_gpu_per_run_on_gpus_and_one_cpu_for_tiny_models() -> None:
         "num_cpus": 1,
     }
     assert executor.request_for(gpu=False, tiny=True) == {"num_cpus": 1}
+    assert executor.request_for(gpu=False, tiny=False) == {"num_cpus": 1}
 
 
 def test_cluster_slots_and_a_request_the_cluster_cannot_meet() -> None:

@@ -80,6 +80,7 @@ class Workers:
                 ray=self.ray,
                 request=self.request,
                 timeout=self.settings.ray_timeout,
+                threads=1 if self.tiny else None,
                 on_event=on_event,
             )
         from rlsparse_check.recipes.pool import train_all

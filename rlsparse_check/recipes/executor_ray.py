@@ -62,7 +62,7 @@ def request_for(*, gpu: bool, tiny: bool, per_device: int = 1) -> dict[str, Any]
     """The resources of one run's task."""
     if gpu:
         return {"num_gpus": 1.0 / per_device, "num_cpus": 1}
-    return {"num_cpus": 1} if tiny else {"num_cpus": 0}
+    return {"num_cpus": 1}
 
 
 def cluster_slots(ray: Any, request: dict[str, Any]) -> int:
@@ -91,9 +91,11 @@ def train_all_ray(
     request: dict[str, Any],
     timeout: float,
     on_event: Event = quiet,
+    threads: int | None = None,
     skip_cached: bool = True,
 ) -> dict[str, str]:
-    """Train every ``(label, RunSpec)`` as a Ray task; ``{label: trained|cached|failed}``."""
+    """Train every ``(label, RunSpec)`` as a Ray task (torch pinned to ``threads`` in it, None:
+    left alone); ``{label: trained|cached|failed}``."""
     outcome: dict[str, str] = {}
     missing = list(tasks)
     if skip_cached and missing:
@@ -101,7 +103,6 @@ def train_all_ray(
     if not missing:
         return outcome
     cluster_slots(ray, request)
-    threads = 1 if request.get("num_cpus") == 1 and "num_gpus" not in request else None
     remote = ray.remote(train_one).options(**request, max_retries=0)
     pending: dict[Any, tuple[str, Any]] = {}
     for label, spec in missing:
