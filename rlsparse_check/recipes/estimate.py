@@ -1,9 +1,10 @@
 """How long and how much memory the runs of a plan will take, from a short probe.
 
 The probe trains :data:`PROBE_STEPS` steps of the primary algorithm and of SFT on the chosen
-model and device, in a worker process set up like the session's workers, and measures per algorithm
-the seconds per step (training time / steps, trainer set-up included), the seconds of a run
-beyond its steps (evaluation before and after, saving), the seconds a worker needs to start
+model and device, in a worker process set up like the session's workers, and measures per
+algorithm the seconds per step (the trainer's own ``step_time`` where it logs one, else training
+time / steps, set-up included), the seconds of a run beyond its steps (trainer set-up,
+evaluation before and after, saving), the seconds a worker needs to start
 (imports), and the peak memory of the process: ``torch.cuda.max_memory_allocated`` on CUDA,
 the peak resident set (``resource.getrusage``) on the CPU. Its record is kept under
 ``<cache>/probes/`` keyed by model, device, thread pinning and library versions, so a second plan
@@ -125,8 +126,9 @@ def _measure(model: str, device: str, algos: tuple[str, ...], cache_root: str) -
         spec = RunSpec(model=model, algo=algo, seed=PROBE_SEED, steps=PROBE_STEPS, device=device)
         run = train(spec, cache=RunCache(cache_root))
         record = run.record
-        per_step[algo] = record["train_time_s"] / PROBE_STEPS
-        overhead[algo] = max(0.0, record["wall_time_s"] - record["train_time_s"])
+        timed = [e["step_time"] for e in record["log_history"] if "step_time" in e]
+        per_step[algo] = sum(timed) / len(timed) if timed else record["train_time_s"] / PROBE_STEPS
+        overhead[algo] = max(0.0, record["wall_time_s"] - per_step[algo] * PROBE_STEPS)
         if not run.cached:
             shutil.rmtree(run.path, ignore_errors=True)
     if device == "cuda":
