@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.plugin.options import build_settings, parse_duration
+from rlsparse_check.plugin.options import build_settings
+from rlsparse_check.plugin.run_options import parse_duration
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
+from rlsparse_check.plugin.run_options import RUN_OPTIONS as _RUN_OPTIONS
+from rlsparse_check.plugin.run_options import add_run_options, parse_duration, run_option
 from rlsparse_check.recipes.cache import default_root
 from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS, defaults
 
@@ -32,6 +34,7 @@ __all__ = [
     "add_options",
     "settings_from_config",
     "claims_requested",
+    "parse_duration",
 ]
 
 GROUP = "rlsparse-check"
@@ -197,7 +200,7 @@ def add_options(parser: Any) -> None:
         default=None,
         help="train afresh instead of reusing cached runs (results still cached)",
     )
-    add_run_options(group)
+    add_run_options(group, _dest)
 
 
 def _read_pyproject(rootpath: Path) -> dict[str, Any]:
@@ -294,7 +297,7 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
         elif name == "no-cache":
             kw[key] = bool(value)
         elif name in (*_RUN_OPTIONS, "plan"):
-            kw[key] = _run_option(name, value)
+            kw[key] = run_option(name, value)
     settings = Settings(**kw)
     if settings.tuned and settings.base is None:
         raise OptionError("--tuned needs --base: give the base checkpoint the tuned ones came from")
@@ -335,78 +338,3 @@ def claims_requested(config: Any) -> bool:
         if "claims" in path.parts or path.resolve().name == "claims":
             return True
     return False
-
-
-# -- where and how the runs are trained ------------------------------------------------------------
-_RUN_OPTIONS: dict[str, tuple[str, str]] = {
-    "budget": (
-        "DURATION",
-        "stop before training when the estimate of the runs to train is over DURATION "
-        "(90s, 20m, 2h, 1h30m): exit status 2 with the options that would fit",
-    ),
-    "executor": ("NAME", "local (default: the devices of this machine) or ray (a Ray cluster)"),
-    "ray-address": (
-        "ADDR",
-        "--executor ray: the cluster (default auto: the one this machine belongs to; "
-        "local: start a private one here; or host:port)",
-    ),
-    "ray-timeout": (
-        "DURATION",
-        "--executor ray: give up when no run finishes for this long (default 4h)",
-    ),
-    "devices": (
-        "LIST",
-        "GPU ids to train on, e.g. 0,1 (default: every visible GPU); one worker per id",
-    ),
-    "runs-per-device": ("N", "runs trained at once on each GPU (default 1)"),
-}
-EXECUTORS = ("local", "ray")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def add_run_options(group: Any) -> None:
-    group.addoption(
-        "--plan",
-        dest=_dest("plan"),
-        action="store_true",
-        default=None,
-        help="print the runs the selected claims need, with an estimate of time and memory "
-        "from a short probe, and exit without training or testing",
-    )
-    for name, (metavar, help_text) in _RUN_OPTIONS.items():
-        group.addoption(
-            f"--{name}", dest=_dest(name), default=None, metavar=metavar, help=help_text
-        )
-
-
-def parse_duration(name: str, value: Any) -> float:
-    """Seconds of ``90s``, ``20m``, ``2h``, ``1h30m`` or a plain number of seconds."""
-    import re
-
-    text = str(value).strip().lower()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise OptionError(f"--{name}: {value!r} is not a duration; write e.g. 90s, 20m, 2h, 1h30m")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
-
-
-def _run_option(name: str, value: Any) -> Any:
-    if name == "plan":
-        return bool(value)
-    if name in ("budget", "ray-timeout"):
-        seconds = parse_duration(name, value)
-        if seconds <= 0:
-            raise OptionError(f"--{name}: {value!r} must be longer than 0 s")
-        return seconds
-    if name == "executor":
-        return _choice(name, str(value).lower(), EXECUTORS)
-    if name == "devices":
-        ids = _list(value)
-        if not ids:
-            raise OptionError(f"--devices: {value!r} names no device; give ids such as 0,1")
-        return ids
-    if name == "runs-per-device":
-        return _number(name, value, int, 1)
-    return str(value)
