@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
+from rlsparse_check.plugin.run_options import RUN_OPTIONS as _RUN_OPTIONS
+from rlsparse_check.plugin.run_options import add_run_options, parse_duration, run_option
 from rlsparse_check.recipes.cache import default_root
 from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS, defaults
 
@@ -32,6 +34,7 @@ __all__ = [
     "add_options",
     "settings_from_config",
     "claims_requested",
+    "parse_duration",
 ]
 
 GROUP = "rlsparse-check"
@@ -69,6 +72,14 @@ class Settings:
     drift_tolerance: float = 0.05
     no_cache: bool = False
     cache_dir: Path = field(default_factory=default_root)
+    # where and how the runs are trained (see _RUN_OPTIONS)
+    plan: bool = False
+    budget: float | None = None  # seconds
+    executor: str = "local"
+    ray_address: str = "auto"
+    ray_timeout: float = 4 * 3600.0
+    devices: tuple[str, ...] = ()  # empty: every visible GPU
+    runs_per_device: int = 1
 
     @property
     def mode(self) -> str:
@@ -195,6 +206,7 @@ def add_options(parser: Any) -> None:
         default=None,
         help="train afresh instead of reusing cached runs (results still cached)",
     )
+    add_run_options(group, _dest)
 
 
 def _read_pyproject(rootpath: Path) -> dict[str, Any]:
@@ -207,11 +219,11 @@ def _read_pyproject(rootpath: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise OptionError(f"{path}: cannot parse TOML ({error}); fix the file") from error
     section = data.get("tool", {}).get("rlsparse-check", {})
-    unknown = sorted(set(section) - set(_OPTIONS) - {"no-cache"})
+    unknown = sorted(set(section) - set(_OPTIONS) - set(_RUN_OPTIONS) - {"no-cache", "plan"})
     if unknown:
         raise OptionError(
             f"{path}: unknown key(s) {unknown} in [tool.rlsparse-check]; "
-            f"known keys: {sorted(_OPTIONS)}"
+            f"known keys: {sorted([*_OPTIONS, *_RUN_OPTIONS])}"
         )
     return section
 
@@ -295,6 +307,8 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = _number(name, value, float, 0.0)
         elif name == "no-cache":
             kw[key] = bool(value)
+        elif name in (*_RUN_OPTIONS, "plan"):
+            kw[key] = run_option(name, value)
     settings = Settings(**kw)
     if settings.tuned and settings.base is None:
         raise OptionError("--tuned needs --base: give the base checkpoint the tuned ones came from")
@@ -316,7 +330,7 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
 def settings_from_config(config: Any) -> Settings:
     """Merge pyproject.toml and command-line values of a pytest ``Config``."""
     merged: dict[str, Any] = dict(_read_pyproject(Path(config.rootpath)))
-    for name in [*_OPTIONS, "no-cache"]:
+    for name in [*_OPTIONS, "no-cache", *_RUN_OPTIONS, "plan"]:
         value = config.getoption(_dest(name), default=None)
         if value is not None:
             merged[name] = value

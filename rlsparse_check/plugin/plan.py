@@ -1,0 +1,173 @@
+"""The plan of a training-mode session before it trains: which runs, cached or not, and an
+estimate of their time and memory (``--plan``), and the ``--budget`` check.
+
+The runs come from the design (:func:`rlsparse_check.design.conditions_for`) exactly as the
+up-front trainer will ask for them; nothing is trained here but the short probe of
+:mod:`rlsparse_check.recipes.estimate`. A masked run (C4) trains inside the update mask of its
+full run, which exists only once that run is trained: it is listed as not cached. When the
+estimate of the runs to train is over ``--budget``, :func:`over_budget` computes, for each way of
+asking for less (fewer seeds, fewer steps, fewer algorithms, fewer claims), the estimate it
+would give.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rlsparse_check.recipes.estimate import Probe, run_seconds, wall_seconds
+
+__all__ = ["Planned", "Plan", "make_plan", "plan_lines", "over_budget", "clock"]
+
+
+@dataclass(frozen=True)
+class Planned:
+    label: str
+    algo: str
+    steps: int
+    lr: float
+    wave: int  # 0: usual runs; 1: masked runs, after the runs whose masks they need
+    cached: bool
+    seconds: float  # estimate; 0 when cached
+
+
+@dataclass(frozen=True)
+class Plan:
+    runs: list[Planned]
+    wall: float
+    workers: int
+
+    @property
+    def to_train(self) -> list[Planned]:
+        return [r for r in self.runs if not r.cached]
+
+    @property
+    def work(self) -> float:
+        return sum(r.seconds for r in self.runs)
+
+
+def clock(seconds: float) -> str:
+    """``42 s``, ``12.5 min``, ``3.2 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 1024**3:.2f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
+
+
+def make_plan(
+    factory: Any, claims: Iterable[str], probe: Probe, workers: int, memo: dict | None = None
+) -> Plan:
+    """The runs ``claims`` need under ``factory``'s settings, with their estimates."""
+    from rlsparse_check.design import conditions_for
+    from rlsparse_check.models import resolve_model
+    from rlsparse_check.recipes.run import lookup
+
+    memo = {} if memo is None else memo
+    builtin = resolve_model(factory.settings.model).is_builtin
+    runs = []
+    for condition in conditions_for(set(claims), factory.design):
+        for seed in range(factory.settings.seeds):
+            if condition.mask:
+                spec, cached = factory.resolved(condition, seed), False
+            else:
+                spec = factory.spec(condition, seed)
+                if spec not in memo:
+                    memo[spec] = lookup(spec, factory.cache) is not None
+                cached = memo[spec]
+            r = spec.resolved(builtin=builtin)
+            seconds = 0.0 if cached else run_seconds(probe, r.algo, r.steps)
+            wave = 1 if condition.mask else 0
+            runs.append(
+                Planned(condition.label(seed), r.algo, r.steps, r.lr, wave, cached, seconds)
+            )
+    waves = [[r.seconds for r in runs if r.wave == w and not r.cached] for w in (0, 1)]
+    workers = max(1, min(workers, max(len(w) for w in waves)))
+    return Plan(runs, wall_seconds(waves, workers, probe.startup), workers)
+
+
+def plan_lines(plan: Plan, probe: Probe, where: str, per_worker_runs: int = 1) -> list[str]:
+    width = max([len(r.label) for r in plan.runs] + [5])
+    lines = [f"  {'run':<{width}}  {'algo':<8} {'steps':>5}  {'lr':<8} {'cached':<6}  estimate"]
+    for r in plan.runs:
+        est = "-" if r.cached else clock(r.seconds)
+        cached = "yes" if r.cached else "no"
+        lines.append(
+            f"  {r.label:<{width}}  {r.algo:<8} {r.steps:>5}  {r.lr:<8.2g} {cached:<6}  {est}"
+        )
+    probed = ", ".join(
+        f"{a} {probe.per_step[a]:.2f} s/step + {probe.overhead[a]:.1f} s" for a in probe.per_step
+    )
+    lines.append(
+        f"probe ({probe.model} on {probe.device}): {probed}; worker start {probe.startup:.1f} s; "
+        f"peak memory {_bytes(probe.peak_bytes)} per run ({probe.memory})"
+    )
+    todo = plan.to_train
+    lines.append(
+        f"estimate: {len(todo)} of {len(plan.runs)} runs to train, {clock(plan.work)} of "
+        f"training, about {clock(plan.wall)} on {plan.workers} worker(s) ({where}); peak memory "
+        f"{_bytes(probe.peak_bytes)} per run, {_bytes(probe.peak_bytes * plan.workers)} with "
+        f"{plan.workers} at once"
+        + (f" ({per_worker_runs} per device)" if per_worker_runs > 1 else "")
+    )
+    return lines
+
+
+def over_budget(
+    settings: Any,
+    claims: set[str],
+    budget: float,
+    estimate: Callable[[Any, set[str]], Plan],
+    paths: dict[str, str],
+) -> list[str]:
+    """Ways to ask for less, each with the estimate it gives (the largest that fits first)."""
+    from rlsparse_check.design import design
+
+    out = []
+
+    def fits(candidates: Iterable[tuple[str, Any, set[str]]]) -> None:
+        last = None
+        for text, changed, chosen in candidates:
+            wall = estimate(changed, chosen).wall
+            last = (text, wall)
+            if wall <= budget:
+                out.append(f"  {text}: about {clock(wall)}")
+                return
+        if last is not None:
+            out.append(f"  {last[0]}: about {clock(last[1])} (still over)")
+
+    fits(
+        (f"--seeds {n}", dataclasses.replace(settings, seeds=n), claims)
+        for n in range(settings.seeds - 1, 0, -1)
+    )
+    d = design(settings)
+    steps = [s for s in (d.rl_steps // 2**k for k in range(1, 8)) if s >= 1]
+    fits((f"--steps {s}", dataclasses.replace(settings, steps=s), claims) for s in steps)
+    algos = [a for a in d.algos if a != d.primary]
+    fits(
+        (
+            f"--algos {','.join([d.primary, *algos[:k]])}",
+            dataclasses.replace(settings, algos=(d.primary, *algos[:k])),
+            claims,
+        )
+        for k in range(len(algos) - 1, -1, -1)
+    )
+    alone = sorted(claims, key=lambda c: (estimate(settings, {c}).wall, c))
+    chosen: list[str] = []
+    for claim in alone:
+        if estimate(settings, {*chosen, claim}).wall > budget:
+            break
+        chosen.append(claim)
+    if chosen and len(chosen) < len(claims):
+        files = " ".join(sorted({paths.get(c, c) for c in chosen}))
+        out.append(
+            f"  only {', '.join(chosen)} ({files}): about "
+            f"{clock(estimate(settings, set(chosen)).wall)}"
+        )
+    return out

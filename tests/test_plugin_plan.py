@@ -1,0 +1,139 @@
+"""The plan before training: runs, cached or not, estimates, --budget's suggestions; and the
+sessions that must train nothing (--collect-only, --plan, a blown --budget)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from test_recipes_estimate import PROBE
+
+from rlsparse_check.design import design
+from rlsparse_check.plugin import plan as planning
+from rlsparse_check.plugin.options import Settings
+from rlsparse_check.recipes import RunSpec, run
+from rlsparse_check.recipes.estimate import run_seconds
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fake_factory(settings: Settings) -> Any:
+    def spec(condition: Any, seed: int) -> RunSpec:
+        return RunSpec(
+            model=settings.model, algo=condition.algo, seed=seed, **dict(condition.fields)
+        )
+
+    return SimpleNamespace(
+        settings=settings, design=design(settings), cache=None, spec=spec, resolved=spec
+    )
+
+
+def test_plan_lists_every_run_with_its_cache_state_and_estimate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(run, "lookup", lambda spec, cache: object() if spec.seed == 0 else None)
+    factory = fake_factory(Settings(seeds=2, algos=("grpo",)))
+    plan = planning.make_plan(factory, {"C8"}, PROBE, workers=4)
+    assert [(r.label, r.cached) for r in plan.runs] == [("grpo-seed0", True), ("grpo-seed1", False)]
+    assert plan.runs[1].steps == 150 and plan.runs[1].seconds == run_seconds(PROBE, "grpo", 150)
+    assert plan.workers == 1  # one run to train
+    assert plan.wall == pytest.approx(plan.runs[1].seconds + PROBE.startup)
+    lines = planning.plan_lines(plan, PROBE, "2 local worker(s) on cpu0, cpu1")
+    assert "grpo-seed0  grpo       150  2e-06    yes     -" in lines[1]
+    assert lines[-1].startswith(
+        "estimate: 1 of 2 runs to train, 3.8 min of training, about 3.9 min"
+    )
+
+
+def test_masked_runs_come_in_a_second_wave_and_count_as_not_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(run, "lookup", lambda spec, cache: object())
+    plan = planning.make_plan(fake_factory(Settings(seeds=1)), {"C4"}, PROBE, workers=2)
+    masked = [r for r in plan.runs if r.wave == 1]
+    assert masked and all(not r.cached and r.seconds > 0 for r in masked)
+    assert all(r.cached for r in plan.runs if r.wave == 0)
+
+
+def fake_estimate(settings: Settings, claims: set[str]) -> planning.Plan:
+    d = design(settings)
+    return planning.Plan([], settings.seeds * d.rl_steps * len(d.algos) * len(claims), 1)
+
+
+def test_budget_suggestions_each_carry_the_estimate_they_would_give() -> None:
+    paths = {"C1": "claims/test_c1.py", "C7": "claims/test_c7.py"}
+    settings = Settings(seeds=3)  # 150 steps, 5 algorithms: 4500 "seconds" for two claims
+    assert planning.over_budget(settings, {"C1", "C7"}, 1000, fake_estimate, paths) == [
+        "  --seeds 1: about 25.0 min (still over)",
+        "  --steps 18: about 9.0 min",
+        "  --algos grpo: about 15.0 min",
+    ]
+    assert planning.over_budget(settings, {"C1", "C7"}, 2500, fake_estimate, paths) == [
+        "  --seeds 1: about 25.0 min",
+        "  --steps 75: about 37.5 min",
+        "  --algos grpo,ppo: about 30.0 min",
+        "  only C1 (claims/test_c1.py): about 37.5 min",
+    ]
+
+
+def test_clock() -> None:
+    assert [planning.clock(s) for s in (42, 750, 7200)] == ["42 s", "12.5 min", "2.0 h"]
+
+
+def claims_session(tmp: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pytest", "claims/test_c8_layers.py", "-p", "no:randomly"]
+    command += [
+        "--seeds",
+        "1",
+        "--algos",
+        "grpo",
+        "--steps",
+        "4",
+        "--cache-dir",
+        str(tmp / "cache"),
+    ]
+    command += ["--report-dir", str(tmp / "report"), *args]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_collect_only_trains_nothing(tmp_path: Path) -> None:
+    done = claims_session(tmp_path, "--collect-only", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test_c8_layers.py::" in done.stdout and "train " not in done.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+def trained_runs(cache: Path) -> list[Path]:
+    return list(cache.glob("entries/*/run.json"))
+
+
+@pytest.mark.slow
+def test_plan_probes_once_prints_the_runs_and_trains_nothing(tmp_path: Path) -> None:
+    first = claims_session(tmp_path, "--plan")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "probing tiny-qwen2 on cpu" in first.stdout
+    assert "grpo-seed0  grpo         4" in first.stdout
+    assert "estimate: 1 of 1 runs to train" in first.stdout
+    assert list((tmp_path / "cache" / "probes").glob("*.json"))
+    second = claims_session(tmp_path, "--plan")
+    assert second.returncode == 0 and "probing" not in second.stdout
+    assert "estimate: 1 of 1 runs to train" in second.stdout
+    over = claims_session(tmp_path, "--budget", "1s")
+    assert over.returncode == 2, over.stdout + over.stderr
+    assert "over --budget 1 s; nothing was trained" in over.stdout
+    assert "--steps 1: about" in over.stdout and "(still over)" in over.stdout
+    assert trained_runs(tmp_path / "cache") == []
+    assert not (tmp_path / "report").exists()
