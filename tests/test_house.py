@@ -22,7 +22,7 @@ CLAIM_TEST_LINES = 80
 #: The package's layers, lowest first: a module imports from its own layer or those below.
 LAYERS = (
     ("errors", "atomic", "numbers", "safetensors_format", "results", "thresholds"),
-    ("checkpoints", "native", "masks", "diff", "stats", "overlap", "delta"),
+    ("shards", "checkpoints", "native", "masks", "diff", "stats", "overlap", "delta"),
     ("measures", "criteria", "claims", "figures", "cases"),
     ("models", "tasks"),
     ("recipes", "design"),
