@@ -69,6 +69,25 @@ def test_sparse_overlapping_checkpoints_reproduce_every_checkpoint_claim(tmp_pat
     assert all(f'<section id="{c}"' in html for c in ("C1", "C3", "C7", "C8"))
 
 
+def test_c1_decides_at_the_tolerance_of_the_published_range(tmp_path):
+    """80% unchanged at 1e-5 but 60% bitwise (small weights moved by one ULP, under 1e-5):
+    inside 68.5%-96.0%, the range published at 1e-5."""
+    from fixtures.planted_updates import write_small_weight_pair
+
+    pair = write_small_weight_pair(tmp_path / "ckpt")
+    code, output, report = run_claims(tmp_path, pair, "claims/test_c1_sparsity_range.py")
+    (case,) = report["claims"][0]["cases"]
+    assert (code, case["verdict"]) == (0, "reproduced"), output[-2000:]
+    by_tolerance = case["measured"]["sparsity_by_tolerance"]
+    assert by_tolerance["0"] == pytest.approx(0.6, abs=1e-3)
+    assert by_tolerance["1e-05"] == pytest.approx(0.8, abs=1e-3)
+    assert case["measured"]["decided_at_atol"] == 1e-5
+    assert case["measured"]["sparsity"] == by_tolerance["1e-05"]
+    names = {t["name"]: t for t in case["statistics"]["thresholds"]}
+    assert names["sparsity-range"]["value"] == [0.685, 0.96]
+    assert names["sparsity-atol"]["source"] == "paper"
+
+
 def test_a_dense_checkpoint_refutes_c1_and_fails_the_run(tmp_path):
     family = write_planted_family(tmp_path / "ckpt", [0.9], seed=4)
     code, output, report = run_claims(tmp_path, family)

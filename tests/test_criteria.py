@@ -16,11 +16,9 @@ from rlsparse_check.criteria import (
     agreement_beyond_chance,
     all_of,
     at_most,
-    checkpoint_in_range,
     correct,
     equivalent,
     full_rank,
-    in_range,
     much_greater,
     norms_spared,
     overlap_above_chance,
@@ -59,48 +57,6 @@ def test_a_family_is_corrected_together_and_untested_members_are_left_out():
     assert tests["x"]["p_adjusted"] == pytest.approx(0.02)
     assert tests["y"]["p_adjusted"] == pytest.approx(0.04)
     assert "p_adjusted" not in tests["z"]
-
-
-# -- C1 --------------------------------------------------------------------------------------
-
-
-def c1(values, learned=True):
-    return in_range(values, 0.70, 0.95, learned=learned, gain_why="gain", alpha=ALPHA)[0].verdict
-
-
-def test_c1_reaches_every_verdict():
-    assert c1([0.80, 0.81, 0.82]) is R
-    assert c1([0.20, 0.21, 0.22]) is N
-    assert c1([0.98, 0.985, 0.99]) is N
-    assert c1([0.60, 0.75, 0.90]) is U  # straddles a bound
-    assert c1([0.80]) is U  # one seed
-
-
-def test_c1_without_significant_learning_is_inconclusive_whichever_side():
-    for values in ([0.80, 0.81, 0.82], [0.20, 0.21, 0.22], [0.98, 0.985, 0.99]):
-        assert c1(values, learned=False) is U
-
-
-@pytest.mark.parametrize("n", [3, 5, 10])
-def test_c1_rarely_reproduces_a_mean_just_outside_the_range(n):
-    rng = np.random.default_rng(n)
-    verdicts = [c1(rng.normal(0.70 - 1e-9, 0.03, n)) for _ in range(SIMS)]
-    assert rate(verdicts, R) <= ALPHA / 2 + MC  # one side of a two-sided 95% interval
-
-
-def test_c1_reproduces_a_mean_well_inside_the_range():
-    rng = np.random.default_rng(0)
-    verdicts = [c1(rng.normal(0.825, 0.02, 3)) for _ in range(500)]
-    power = rate(verdicts, R)
-    print(f"C1 power at mean 0.825, sd 0.02, n=3: {power:.3f}")
-    assert power > 0.9
-
-
-def test_c1_for_one_checkpoint():
-    assert checkpoint_in_range(0.5, 10, 0.7, 0.95).verdict is N
-    assert checkpoint_in_range(0.8, 10, 0.7, 0.95).verdict is R
-    assert checkpoint_in_range(0.99, 10, 0.7, 0.95).verdict is U
-    assert checkpoint_in_range(1.0, 0, 0.7, 0.95).verdict is U
 
 
 # -- "much greater" (C2, C6, C9a) and "at most" (C4) ----------------------------------------

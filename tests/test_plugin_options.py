@@ -16,7 +16,8 @@ def test_threshold_defaults_come_from_the_threshold_registry(tmp_path):
     s = build_settings({}, base_dir=tmp_path)
     for name, threshold in THRESHOLDS.items():
         assert getattr(s, name.replace("-", "_")) == threshold.default
-    assert (s.sparsity_range, s.min_overlap_excess, s.correction) == ((0.70, 0.95), 0.375, "holm")
+    assert (s.sparsity_range, s.min_overlap_excess, s.correction) == ((0.685, 0.96), 0.375, "holm")
+    assert s.sparsity_atol == 1e-5
     assert s.mode == "training" and s.report_dir == tmp_path / "reports/latest"
 
 

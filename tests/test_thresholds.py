@@ -25,6 +25,6 @@ def test_an_entry_reports_the_default_source_or_the_users_override():
         "source": "harness",
         "note": THRESHOLDS["alpha"].note,
     }
-    assert entry("sparsity-range", (0.7, 0.95))["source"] == "paper"
+    assert entry("sparsity-range", (0.685, 0.96))["source"] == "paper"
     override = entry("sparsity-range", (0.5, 0.9))
     assert override["source"] == "harness" and "--sparsity-range" in override["note"]

@@ -7,9 +7,11 @@ under its null and under a planted effect). A claim with several parts combines 
 
 The shapes of evidence:
 
-* a mean over seeds against a range (C1): the two-sided 95% t interval of the mean, inside the
-  range supports, outside it refutes, straddling a bound is inconclusive; a run set whose eval
-  gain is not significant is inconclusive whichever side it falls (it may not have learned);
+* a mean over seeds against a range (C1): the two-sided t interval of the mean at the
+  Bonferroni level of the claim's family, inside the range supports, outside it refutes,
+  straddling a bound is inconclusive;
+* the learning guard (:mod:`rlsparse_check.criteria.learning`): a verdict resting on runs whose
+  eval gain is not significant is inconclusive whichever way it fell;
 * "A exceeds B by at least a margin" (C2, C6, C9a) and "a mean stays below a limit" (C4): decided
   on one-sided confidence bounds at level ``1 - alpha``, never on a point estimate: the lower
   bound at or above the margin supports, the upper bound below it refutes;

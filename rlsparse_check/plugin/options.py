@@ -6,7 +6,7 @@ The merged, validated values form one frozen :class:`Settings` that the plugin k
 
 1. the command line (``--alpha 0.01``);
 2. ``[tool.rlsparse-check]`` in the pyproject.toml of the rootdir (keys spelled like the options
-   without the dashes: ``alpha = 0.01``, ``sparsity-range = [0.7, 0.95]``, ``seeds = 5``);
+   without the dashes: ``alpha = 0.01``, ``sparsity-range = [0.685, 0.96]``, ``seeds = 5``);
 3. the built-in defaults. Each threshold's default and its source (the paper's figure, or the
    harness's reading of the paper's words) live in :mod:`rlsparse_check.thresholds`; the help
    text of every threshold option names its source.
@@ -52,6 +52,7 @@ class Settings:
     steps: int | None = None  # None: each recipe's default
     algos: tuple[str, ...] = ()  # empty: each claim's default algorithms
     sparsity_range: tuple[float, float] = _T["sparsity-range"]
+    sparsity_atol: float = _T["sparsity-atol"]
     alpha: float = _T["alpha"]
     sparser_margin: float = _T["sparser-margin"]
     min_overlap_excess: float = _T["min-overlap-excess"]
@@ -112,7 +113,11 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
         "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
         "(default: each claim's own list)",
     ),
-    "sparsity-range": ("LO,HI", "C1: sparsity range counted as 'small subnetwork'"),
+    "sparsity-range": (
+        "LO,HI",
+        "C1: published sparsity range, compared with the sparsity at --sparsity-atol",
+    ),
+    "sparsity-atol": ("ATOL", "C1: tolerance |a - b| <= ATOL at which the range was published"),
     "alpha": ("A", "significance level after correction"),
     "sparser-margin": ("M", "C2, C6, C9a: smallest sparsity difference that is 'much sparser'"),
     "min-overlap-excess": (
@@ -225,7 +230,7 @@ def _number(
 def _pair(name: str, value: Any) -> tuple[float, float]:
     parts = value.split(",") if isinstance(value, str) else list(value)
     if len(parts) != 2:
-        raise OptionError(f"--{name}: expected LO,HI (e.g. 0.70,0.95), got {value!r}")
+        raise OptionError(f"--{name}: expected LO,HI (e.g. 0.685,0.96), got {value!r}")
     lo, hi = (_number(name, p, float, 0.0, 1.0) for p in parts)
     if lo > hi:
         raise OptionError(f"--{name}: LO {lo} is above HI {hi}; give LO,HI in order")
@@ -274,6 +279,8 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = _list(value)
         elif name == "sparsity-range":
             kw[key] = _pair(name, value)
+        elif name == "sparsity-atol":
+            kw[key] = _number(name, value, float, 0.0, 1.0)
         elif name == "alpha":
             kw[key] = _number(name, value, float, 1e-12, 0.5)
         elif name in _SHARES:
