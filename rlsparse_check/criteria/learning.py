@@ -20,9 +20,9 @@ __all__ = ["learned", "guard"]
 
 def learned(test: Mapping[str, Any], alpha: float) -> Decision:
     """``test``: a gain test over seeds (``mean``, ``n``, ``p_adjusted`` of the one-sided
-    one-sample t; ``p`` when it is the family's only test; optionally ``name``, the run set). Reproduced-compatible when the adjusted
-    p is below ``alpha`` and the mean gain is above zero; otherwise inconclusive, naming the run
-    set that did not learn."""
+    one-sample t, or ``p`` when it is the family's only test; optionally ``name``, the run
+    set). Reproduced-compatible when the adjusted p is below ``alpha`` and the mean gain is
+    above zero; otherwise inconclusive, naming the run set that did not learn."""
     name = test.get("name", "the runs")
     p = test.get("p_adjusted") if test.get("p_adjusted") is not None else test.get("p")
     mean = float(test.get("mean", float("nan")))
