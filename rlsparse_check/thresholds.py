@@ -74,6 +74,15 @@ THRESHOLDS: dict[str, Threshold] = {
     "min-rank-ratio": Threshold(
         0.99, "paper", "'more than 99% of full rank on average per matrix'"
     ),
+    "rank-reference-margin": Threshold(
+        0.05,
+        "harness",
+        "a stored update is refuted as 'nearly full rank' only when its rank ratio is more than "
+        "this below a full-rank update of the same density and size stored and measured the "
+        "same way (and that reference is this far above a rank-1 one): two draws of such an "
+        "update differ by a standard deviation of about 0.014 on 64 x 64 bf16 matrices, less "
+        "on larger ones, so 0.05 is over three of them",
+    ),
     "min-active-blocks": Threshold(
         0.90,
         "harness",

@@ -18,11 +18,8 @@ from rlsparse_check.criteria import (
     at_most,
     correct,
     equivalent,
-    full_rank,
     much_greater,
-    norms_spared,
     overlap_above_chance,
-    spread_across_blocks,
     trend,
 )
 from rlsparse_check.results import Decision, Verdict
@@ -187,39 +184,7 @@ def test_overlap_is_the_same_whichever_mask_comes_first():
     assert d1 == d2 and d1.verdict is R
 
 
-# -- exact rules: C7, C8, C9 -------------------------------------------------------------------
-
-
-def test_full_rank_reaches_every_verdict():
-    kw = {"matrices": 3, "published_style": 0.99, "random_reference": 1.0}
-    assert full_rank(0.995, 0.99, **kw).verdict is R
-    assert full_rank(0.01, 0.99, **kw).verdict is N
-    assert (
-        full_rank(None, 0.99, matrices=0, published_style=None, random_reference=None).verdict is U
-    )
-    assert "says little of structure" in full_rank(0.995, 0.99, **kw).reason
-
-
-def spread(densities):
-    return spread_across_blocks(densities, active_fraction=0.25, min_active=0.9, max_cv=0.5)
-
-
-def test_spread_uses_active_blocks_and_the_coefficient_of_variation():
-    assert spread([0.2, 0.21, 0.19, 0.2])[0].verdict is R
-    assert spread([0.2, 0.0, 0.0, 0.0])[0].verdict is N  # one block carries the update
-    decision, figures = spread([0.1, 0.3, 0.1, 0.3, 0.05, 0.4])  # all take part, uneven
-    assert decision.verdict is N and figures["block_density_cv"] > 0.5
-    assert spread([0.0, 0.0])[0].verdict is U
-
-
-def test_norms_must_be_spared_beyond_what_their_magnitude_explains():
-    spared = {"entries": 5000, "expected_fraction": 0.2, "p": 1e-9}
-    alike = {"entries": 5000, "expected_fraction": 0.001, "p": 0.6}
-    assert norms_spared(0.0, 0.05, spared, ALPHA).verdict is R
-    assert norms_spared(0.0, 0.05, alike, ALPHA).verdict is U
-    assert norms_spared(0.3, 0.05, spared, ALPHA).verdict is N
-    assert norms_spared(0.0, 0.05, {"entries": 0}, ALPHA).verdict is U
-    assert norms_spared(None, 0.05, spared, ALPHA).verdict is U
+# -- C9 -------------------------------------------------------------------------------------
 
 
 def trend_verdict(x, y, blocks):

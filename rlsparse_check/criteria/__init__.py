@@ -20,7 +20,8 @@ The shapes of evidence:
 * overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
   the attainable excess, with the null's noise as its bounds, plus the corrected p-value;
 * exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8, C9c): no sampling, so the
-  value is compared with its threshold directly.
+  value is compared with its threshold directly; a stored update's rank (C7) is compared with
+  full-rank and rank-1 updates of its size stored and measured the same way.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from rlsparse_check.criteria.margins import at_most, equivalent, margin_figures,
 from rlsparse_check.criteria.mechanism import agreement_beyond_chance, trend
 from rlsparse_check.criteria.overlap import overlap_above_chance
 from rlsparse_check.criteria.range import checkpoint_in_range, in_range
-from rlsparse_check.criteria.structure import full_rank, norms_spared, spread_across_blocks
+from rlsparse_check.criteria.structure import (
+    full_rank,
+    norms_spared,
+    rank_against_reference,
+    spread_across_blocks,
+)
 
 __all__ = [
     "pct",
@@ -45,6 +51,7 @@ __all__ = [
     "equivalent",
     "overlap_above_chance",
     "full_rank",
+    "rank_against_reference",
     "spread_across_blocks",
     "norms_spared",
     "trend",

@@ -59,6 +59,7 @@ class Settings:
     equivalence_margin: float = _T["equivalence-margin"]
     max_update_distance: float = _T["max-update-distance"]
     min_rank_ratio: float = _T["min-rank-ratio"]
+    rank_reference_margin: float = _T["rank-reference-margin"]
     min_active_blocks: float = _T["min-active-blocks"]
     block_active_fraction: float = _T["block-active-fraction"]
     max_block_cv: float = _T["max-block-cv"]
@@ -127,6 +128,10 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
     "equivalence-margin": ("M", "C4, C5, regime check: TOST margin (5 points = 0.05)"),
     "max-update-distance": ("D", "C4: largest relative L2 distance of the masked run's update"),
     "min-rank-ratio": ("R", "C7: mean rank / full rank of the updates"),
+    "rank-reference-margin": (
+        "M",
+        "C7, stored updates: how far below a same-size full-rank update the rank ratio refutes",
+    ),
     "min-active-blocks": ("S", "C8: share of blocks that must take part"),
     "block-active-fraction": ("F", "C8: a block takes part at this fraction of the median's"),
     "max-block-cv": ("CV", "C8: largest coefficient of variation of block update densities"),
@@ -155,6 +160,7 @@ _SHARES = (
     "sparser-margin",
     "min-overlap-excess",
     "min-rank-ratio",
+    "rank-reference-margin",
     "min-active-blocks",
     "block-active-fraction",
     "max-norm-updated",
