@@ -19,7 +19,6 @@ from rlsparse_check.criteria import (
     correct,
     equivalent,
     much_greater,
-    overlap_above_chance,
     trend,
 )
 from rlsparse_check.results import Decision, Verdict
@@ -123,65 +122,6 @@ def test_equivalence_at_the_margin_is_rarely_reproduced(n):
     rng = np.random.default_rng(n)
     verdicts = [eq(rng.normal(0.05, 0.02, n)) for _ in range(SIMS)]
     assert rate(verdicts, R) <= ALPHA + MC
-
-
-# -- overlap (C3, C5) ------------------------------------------------------------------------
-
-
-def overlap_row(excess: float, n: int, rng, density: float = 0.2) -> dict:
-    """Masks of one tensor: A fixed; B draws each entry of A with probability q and each other
-    entry with probability r, chosen so that E|B| = |A| and the expected excess is ``excess``."""
-    from rlsparse_check.overlap import overlap_arrays
-
-    a = np.zeros(n, bool)
-    a[: int(density * n)] = True
-    size = a.sum()
-    chance = size * size / n
-    k = chance + excess * (size - chance)
-    q, r = k / size, (size - k) / (n - size)
-    b = np.where(a, rng.random(n) < q, rng.random(n) < r)
-    result = overlap_arrays(a, b)
-    return {"a": "A", "b": "B", **result.summary()}
-
-
-def overlap_verdict(row) -> Verdict:
-    return overlap_above_chance(row, row["p_stratified"], 0.375, ALPHA).verdict
-
-
-def test_overlap_reaches_every_verdict():
-    rng = np.random.default_rng(0)
-    assert overlap_verdict(overlap_row(0.8, 20000, rng)) is R
-    assert overlap_verdict(overlap_row(0.0, 20000, rng)) is N
-    assert overlap_verdict(overlap_row(0.375, 2000, rng)) is U
-
-
-def test_overlap_at_exactly_the_threshold_is_rarely_reproduced():
-    rng = np.random.default_rng(3)
-    verdicts = [overlap_verdict(overlap_row(0.375, 5000, rng)) for _ in range(400)]
-    assert rate(verdicts, R) <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / 400)
-
-
-def test_overlap_at_chance_is_never_reproduced_and_a_large_excess_is():
-    rng = np.random.default_rng(4)
-    null = [overlap_verdict(overlap_row(0.0, 5000, rng)) for _ in range(200)]
-    planted = [overlap_verdict(overlap_row(0.6, 5000, rng)) for _ in range(200)]
-    print(f"overlap power at excess 0.6, 5000 entries: {rate(planted, R):.3f}")
-    assert rate(null, R) == 0.0 and rate(planted, R) > 0.9
-
-
-def test_overlap_is_the_same_whichever_mask_comes_first():
-    from rlsparse_check.overlap import overlap_arrays
-
-    rng = np.random.default_rng(5)
-    a = rng.random((64, 32)) < 0.3
-    b = a & (rng.random((64, 32)) < 0.5)  # B is a subset of A
-    w = rng.normal(size=(64, 32))
-    one, two = (overlap_arrays(x, y, w).summary() for x, y in ((a, b), (b, a)))
-    for row in (one, two):
-        row["a"], row["b"] = "first", "second"
-    d1 = overlap_above_chance(one, one["p_stratified"], 0.375, ALPHA)
-    d2 = overlap_above_chance(two, two["p_stratified"], 0.375, ALPHA)
-    assert d1 == d2 and d1.verdict is R
 
 
 # -- C9 -------------------------------------------------------------------------------------

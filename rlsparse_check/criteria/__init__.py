@@ -18,7 +18,8 @@ The shapes of evidence:
 * equivalence within a margin (C4, C5, regime invariance): TOST; its ``1 - 2 alpha`` interval
   entirely outside the margin refutes;
 * overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
-  the attainable excess, with the null's noise as its bounds, plus the corrected p-value;
+  the attainable excess; pairs of runs are the replicates (bounds over pairs, a jackknife over
+  runs when pairs share runs), a single pair decided by its entry-level bound;
 * exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8, C9c): no sampling, so the
   value is compared with its threshold directly; a stored update's rank (C7) is compared with
   full-rank and rank-1 updates of its size stored and measured the same way.
@@ -29,7 +30,7 @@ from __future__ import annotations
 from rlsparse_check.criteria.combine import all_of, correct, p_text, pct
 from rlsparse_check.criteria.margins import at_most, equivalent, margin_figures, much_greater
 from rlsparse_check.criteria.mechanism import agreement_beyond_chance, trend
-from rlsparse_check.criteria.overlap import overlap_above_chance
+from rlsparse_check.criteria.overlap import overlap_above_chance, overlap_over_pairs
 from rlsparse_check.criteria.range import checkpoint_in_range, in_range
 from rlsparse_check.criteria.structure import (
     full_rank,
@@ -50,6 +51,7 @@ __all__ = [
     "at_most",
     "equivalent",
     "overlap_above_chance",
+    "overlap_over_pairs",
     "full_rank",
     "rank_against_reference",
     "spread_across_blocks",
