@@ -11,8 +11,7 @@ which is over the independent null, read against the stratified one) and every p
 chance (stratified p, ``--correction`` over all pairs of the claim); the upper bound below it
 refutes. Bounds at ``1 - alpha / groups`` (Bonferroni over the groups): a t interval over pairs
 when no run is shared, a jackknife over runs when pairs share runs; a single pair (two given
-checkpoints) by its within-pair bound (n=1 pair). Symmetric in the two checkpoints of a pair;
-the independent-null excess is reported beside it.
+checkpoints) by its within-pair bound (n=1 pair). Order-free; independent-null excess beside.
 """
 
 from __future__ import annotations
