@@ -149,6 +149,9 @@ def test_a_subset_pair_reproduces_the_overlap_claim_in_either_order(tmp_path, or
     (c3,) = report["claims"]
     assert c3["verdict"] == "reproduced", output[-2000:]
     assert c3["measured"]["excess_stratified"]["value"] == pytest.approx(1.0)
+    (case,) = c3["cases"]
+    assert case["reason"].startswith("n=1 pair, within-pair bound")
+    assert case["measured"]["excess_independent"]["value"] > 0
 
 
 def test_c7_is_decided_against_updates_of_the_same_size_stored_alike(tmp_path):

@@ -42,6 +42,8 @@ def test_lists_and_ranges_are_parsed_from_text_or_toml(tmp_path):
     assert (s.algos, s.sparsity_range) == (("grpo", "dpo"), (0.6, 0.9))
     s = build_settings({"algos": ["rloo"], "sparsity-range": [0.5, 0.8]}, base_dir=tmp_path)
     assert (s.algos, s.sparsity_range) == (("rloo",), (0.5, 0.8))
+    s = build_settings({"sparsity-atol": "1e-8", "rank-reference-margin": 0.1}, base_dir=tmp_path)
+    assert (s.sparsity_atol, s.rank_reference_margin) == (1e-8, 0.1)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +54,8 @@ def test_lists_and_ranges_are_parsed_from_text_or_toml(tmp_path):
         ({"seeds": 0}, "--seeds"),
         ({"device": "tpu"}, "--device"),
         ({"sparsity-range": "0.7"}, "--sparsity-range"),
+        ({"sparsity-atol": "-1e-5"}, "--sparsity-atol"),
+        ({"rank-reference-margin": 2}, "--rank-reference-margin"),
     ],
 )
 def test_bad_values_name_the_option(tmp_path, values, named):
