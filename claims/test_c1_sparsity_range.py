@@ -60,7 +60,7 @@ def test_sparsity_is_in_the_claimed_range(
             measured["precision"] = fp32_twin_sparsity(cases, checkpoint_diffs, factory)
         family = f"the {len(gains)} algorithms of the session ({', '.join(gains)})"
         stats.update(test=TEST, correction_family=family,
-                     correction=f"bonferroni (intervals), {s.correction} (gain tests)")  # fmt: skip
+                     correction=s.correction, interval_correction="bonferroni")  # fmt: skip
         seen = f"{pct(mean)} unchanged at atol {ev.atol:g} over {len(cases)} seeds"
     record_claim(
         CLAIM.result(
