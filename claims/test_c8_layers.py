@@ -1,33 +1,29 @@
-"""C8 -- Spread across layers.
+"""C8 -- Spread across layers (Mukherjee et al., arXiv 2505.11711).
 
-Claim (Mukherjee et al., arXiv 2505.11711): the updates are spread across nearly all layers
-rather than concentrated in a few, and layer-norm parameters are almost never updated.
-Published figure: every transformer block is updated with similar sparsity; norm parameters
-receive little to no updates.
-Criterion, two parts that must both hold (exact counts of one checkpoint):
-
-* spread: at least ``--min-active-blocks`` of the numbered blocks take part (update density at
-  least ``--block-active-fraction`` x the median block's), and the coefficient of variation of the
-  per-block update density is at most ``--max-block-cv`` (density, not sparsity: near 100%
-  sparsity the CV of sparsity hides an update concentrated in a few blocks);
-* norms: at most ``--max-norm-updated`` of norm entries changed, AND fewer than non-norm entries
-  of the same magnitude (same binade of the base value, hence the same half-ULP): a one-sided
-  stratified hypergeometric test at ``--alpha``. Norm weights near 1.0 have a half-ULP far above
-  any small-rate movement, so "untouched" alone proves nothing: when entries of matched |w| are
-  spared alike, this part is inconclusive, and the reason says so.
+Claim: the updates are spread across nearly all layers, and layer-norm parameters are almost
+never updated. Published figure: every block updated with similar sparsity; norms little or not.
+Rule, two parts that must both hold (exact counts of one checkpoint):
+* spread: at least ``--min-active-blocks`` of the numbered blocks take part (density at least
+  ``--block-active-fraction`` x the median block's) and the coefficient of variation of block
+  density is at most ``--max-block-cv`` (density, not sparsity: near 100% sparsity the CV of
+  sparsity hides an update concentrated in a few blocks);
+* norms: at most ``--max-norm-updated`` of norm entries changed AND fewer than non-norm entries
+  of the same binade of |w| (same half-ULP): one-sided stratified hypergeometric test at
+  ``--alpha``. Norm weights near 1.0 have a half-ULP far above small-rate movements, so when
+  matched entries are spared alike this part is inconclusive, and the reason says so.
 """
 
 from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
-from rlsparse_check.criteria import all_of, norms_spared, spread_across_blocks
-from rlsparse_check.figures import layer_kind_heatmap
+from rlsparse_check.criteria import all_of, norms_spared, pct, spread_across_blocks
 from rlsparse_check.masks import NO_LAYER
-from rlsparse_check.results import ClaimResult
+from rlsparse_check.figures import layer_kind_heatmap
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C8"]
-TITLE, PAPER = CLAIM.title, dict(CLAIM.paper)
+THRESHOLDS_USED = ("min-active-blocks", "block-active-fraction", "max-block-cv",
+                   "max-norm-updated", "alpha")  # fmt: skip
 
 
 def test_updates_are_spread_across_blocks_and_spare_the_norms(
@@ -50,66 +46,35 @@ def test_updates_are_spread_across_blocks_and_spare_the_norms(
     spared = norms_spared(norms["norm_fraction"], s.max_norm_updated, norms, s.alpha)
     decision = all_of([("spread across blocks", spread), ("norms spared", spared)])
     layers = {k: v for k, v in diff.by_layer().items() if k != NO_LAYER}
+    measured = {"key": "active_block_share", **figures, "norms": norms, "block_density": densities,
+                "block_sparsity": {k: v["sparsity"] for k, v in layers.items()}}  # fmt: skip
+    used = [entry(name, getattr(s, name.replace("-", "_"))) for name in THRESHOLDS_USED]
+    stats = {"test": "exact counts; norms vs matched |w|: stratified hypergeometric, one-sided",
+             "n": 1, "p": norms["p"], "alpha": s.alpha, "thresholds": used}  # fmt: skip
+    line = {"x": [int(k) for k in densities], "y": list(densities.values())}
+    series = {"x_label": "block", "y_label": "density (share changed)", "x_scale": "linear",
+              "y_range": [0, 1], "lines": {checkpoint_case.label: line}}  # fmt: skip
+    matched = "and no non-norm entry has their |w| to compare with"
+    if norms["entries"]:
+        matched = f"vs {pct(norms['expected_fraction'])} for non-norm entries of matched |w|"
     record_claim(
-        ClaimResult(
-            id="C8",
-            title=TITLE,
+        CLAIM.result(
             case=checkpoint_case.label,
-            verdict=decision.verdict,
-            reason=decision.reason,
+            decision=decision,
             headline=f"{checkpoint_case.label}: {figures.get('blocks', 0)} blocks, "
-            f"{100 * figures.get('active_block_share', 0):.0f}% taking part (density CV "
+            f"{pct(figures.get('active_block_share'))} taking part (density CV "
             f"{figures.get('block_density_cv', float('nan')):.2f}); norm entries "
-            f"{100 * (norms['norm_fraction'] or 0):.2f}% updated, "
-            + (
-                f"vs {100 * norms['expected_fraction']:.2f}% for non-norm entries of matched |w|"
-                if norms["entries"]
-                else "and no non-norm entry has their |w| to compare with"
-            )
-            + f": {decision.verdict.value.replace('_', ' ')}.",
-            paper={
-                **PAPER,
-                "criterion": f">= {s.min_active_blocks:g} of blocks take part, density "
-                f"CV <= {s.max_block_cv:g}, <= {s.max_norm_updated:g} of "
-                "norm entries changed and fewer than matched |w|",
-            },
-            measured={
-                "key": "active_block_share",
-                **figures,
-                "norms": norms,
-                "block_density": densities,
-                "block_sparsity": {k: v["sparsity"] for k, v in layers.items()},
-            },
-            statistics={
-                "test": "exact counts; norms vs matched |w|: stratified hypergeometric, one-sided",
-                "n": 1,
-                "p": norms["p"],
-                "alpha": s.alpha,
-                "thresholds": [
-                    entry("min-active-blocks", s.min_active_blocks),
-                    entry("block-active-fraction", s.block_active_fraction),
-                    entry("max-block-cv", s.max_block_cv),
-                    entry("max-norm-updated", s.max_norm_updated),
-                    entry("alpha", s.alpha),
-                ],
-            },
+            f"{pct(norms['norm_fraction'])} updated, {matched}: "
+            f"{decision.verdict.value.replace('_', ' ')}.",
+            criterion=f">= {s.min_active_blocks:g} of blocks take part, density CV <= "
+            f"{s.max_block_cv:g}, <= {s.max_norm_updated:g} of norm entries changed and fewer "
+            "than matched |w|",
+            measured=measured,
+            statistics=stats,
             runs=[checkpoint_case.run_record()],
             plots={
                 "heatmap": layer_kind_heatmap(diff.counts()),
-                "series": {
-                    "Update density per block": {
-                        "x_label": "block",
-                        "y_label": "density (share changed)",
-                        "x_scale": "linear",
-                        "y_range": [0, 1],
-                        "lines": {
-                            checkpoint_case.label: {
-                                "x": [int(k) for k in densities],
-                                "y": list(densities.values()),
-                            }
-                        },
-                    }
-                },
+                "series": {"Update density per block": series},
             },
         )
     )

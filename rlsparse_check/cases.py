@@ -51,7 +51,7 @@ class DiffCache:
 
     def __init__(self) -> None:
         self._bitwise: dict[CheckpointCase, Any] = {}
-        self._tolerances: dict[CheckpointCase, Any] = {}
+        self._tolerances: dict[tuple[CheckpointCase, tuple[float, ...]], Any] = {}
 
     def bitwise(self, case: CheckpointCase) -> Any:
         """:class:`~rlsparse_check.diff.DiffResult` at atol 0 with packed masks."""
@@ -69,8 +69,9 @@ class DiffCache:
         self, case: CheckpointCase, atols: tuple[float, ...] = (0.0, 1e-8, 1e-5)
     ) -> dict[float, Any]:
         """``{atol: DiffResult}`` from one pass (counts only)."""
-        if case not in self._tolerances:
+        key = (case, tuple(atols))
+        if key not in self._tolerances:
             from rlsparse_check.diff import sparsity_at_tolerances
 
-            self._tolerances[case] = sparsity_at_tolerances(case.base, case.tuned, atols)
-        return self._tolerances[case]
+            self._tolerances[key] = sparsity_at_tolerances(case.base, case.tuned, atols)
+        return self._tolerances[key]

@@ -211,3 +211,45 @@ def test_a_dense_update_far_above_the_rounding_is_full_rank_above_the_floor(shap
     update = stored - base
     h = half_ulp(stored, "bfloat16")
     assert noise_floor_rank_ratio(update, h, update != 0) == 1.0
+
+
+# -- references for a stored update (C7, given checkpoints) ------------------------------------
+
+
+def test_stored_rounds_to_the_storage_dtype_and_refuses_others():
+    from rlsparse_check.measures.rank import stored
+
+    assert stored([1.0 + 2.0**-9, 0.1], "bfloat16").tolist() == [1.0, 0.10009765625]
+    assert stored([1.0 + 2.0**-12], "float16").tolist() == [1.0]
+    with pytest.raises(StatsInputError, match="bfloat16, float16"):
+        stored([1.0], "int8")
+
+
+def test_planted_references_tell_full_rank_from_rank_one_only_above_rounding():
+    from rlsparse_check.measures.rank import planted_references, stored
+
+    rng = np.random.default_rng(3)
+    w0 = stored(rng.normal(0, 0.02, (64, 64)), "bfloat16")
+    large = stored(w0 + rng.normal(0, 30 * 2.0**-13, w0.shape), "bfloat16")
+    full, one = planted_references(w0, large, "bfloat16", seed=1)
+    assert 0.9 < full < 1.0 and one == pytest.approx(1 / 64)
+    small = stored(w0 + rng.normal(0, 0.3 * 2.0**-13, w0.shape), "bfloat16")
+    full, one = planted_references(w0, small, "bfloat16", seed=1)
+    assert full - one < 0.05
+    assert planted_references(w0, large, "bfloat16", seed=1) == planted_references(
+        w0, large, "bfloat16", seed=1
+    )
+
+
+def test_choose_matrices_keeps_updated_2d_weights_evenly_and_lists_the_too_large():
+    from types import SimpleNamespace
+
+    from rlsparse_check.measures.rank import choose_matrices
+
+    def t(shape, changed=1):
+        return SimpleNamespace(shape=shape, changed=changed, numel=int(np.prod(shape)))
+
+    tensors = {f"w{i:02d}": t((4, 4)) for i in range(10)}
+    tensors |= {"norm": t((4,)), "still": t((4, 4), 0), "big": t((100, 100))}
+    chosen, too_large = choose_matrices(tensors, 5, 1000)
+    assert chosen == ["w00", "w02", "w04", "w06", "w08"] and too_large == ["big"]

@@ -16,7 +16,8 @@ def test_threshold_defaults_come_from_the_threshold_registry(tmp_path):
     s = build_settings({}, base_dir=tmp_path)
     for name, threshold in THRESHOLDS.items():
         assert getattr(s, name.replace("-", "_")) == threshold.default
-    assert (s.sparsity_range, s.min_overlap_excess, s.correction) == ((0.70, 0.95), 0.375, "holm")
+    assert (s.sparsity_range, s.min_overlap_excess, s.correction) == ((0.685, 0.96), 0.375, "holm")
+    assert s.sparsity_atol == 1e-5
     assert s.mode == "training" and s.report_dir == tmp_path / "reports/latest"
 
 
@@ -41,6 +42,8 @@ def test_lists_and_ranges_are_parsed_from_text_or_toml(tmp_path):
     assert (s.algos, s.sparsity_range) == (("grpo", "dpo"), (0.6, 0.9))
     s = build_settings({"algos": ["rloo"], "sparsity-range": [0.5, 0.8]}, base_dir=tmp_path)
     assert (s.algos, s.sparsity_range) == (("rloo",), (0.5, 0.8))
+    s = build_settings({"sparsity-atol": "1e-8", "rank-reference-margin": 0.1}, base_dir=tmp_path)
+    assert (s.sparsity_atol, s.rank_reference_margin) == (1e-8, 0.1)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +54,8 @@ def test_lists_and_ranges_are_parsed_from_text_or_toml(tmp_path):
         ({"seeds": 0}, "--seeds"),
         ({"device": "tpu"}, "--device"),
         ({"sparsity-range": "0.7"}, "--sparsity-range"),
+        ({"sparsity-atol": "-1e-5"}, "--sparsity-atol"),
+        ({"rank-reference-margin": 2}, "--rank-reference-margin"),
     ],
 )
 def test_bad_values_name_the_option(tmp_path, values, named):

@@ -85,6 +85,10 @@ def test_grpo_knobs_reach_the_trainer(trained):
     assert {k: run.record["hyperparameters"][k] for k in knobs} == knobs
     used = run.record["trainer_args"]
     assert (used["beta"], used["max_grad_norm"], used["num_iterations"]) == (0.04, 0.0, 2)
+    logged = run.record["log_history"]
+    spreads = [e["importance_ratio/abs_dev_mean"] for e in logged if "grad_norm" in e]
+    assert len(spreads) == 4 and max(spreads) > 0  # the reused batch's ratio leaves 1
+    assert all(e["kl"] >= 0 for e in logged if "grad_norm" in e)  # the KL term is logged
 
 
 @pytest.mark.slow

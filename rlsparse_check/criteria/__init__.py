@@ -7,18 +7,22 @@ under its null and under a planted effect). A claim with several parts combines 
 
 The shapes of evidence:
 
-* a mean over seeds against a range (C1): the two-sided 95% t interval of the mean, inside the
-  range supports, outside it refutes, straddling a bound is inconclusive; a run set whose eval
-  gain is not significant is inconclusive whichever side it falls (it may not have learned);
+* a mean over seeds against a range (C1): the two-sided t interval of the mean at the
+  Bonferroni level of the claim's family, inside the range supports, outside it refutes,
+  straddling a bound is inconclusive;
+* the learning guard (:mod:`rlsparse_check.criteria.learning`): a verdict resting on runs whose
+  eval gain is not significant is inconclusive whichever way it fell;
 * "A exceeds B by at least a margin" (C2, C6, C9a) and "a mean stays below a limit" (C4): decided
   on one-sided confidence bounds at level ``1 - alpha``, never on a point estimate: the lower
   bound at or above the margin supports, the upper bound below it refutes;
 * equivalence within a margin (C4, C5, regime invariance): TOST; its ``1 - 2 alpha`` interval
   entirely outside the margin refutes;
 * overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
-  the attainable excess, with the null's noise as its bounds, plus the corrected p-value;
+  the attainable excess; pairs of runs are the replicates (bounds over pairs, a jackknife over
+  runs when pairs share runs), a single pair decided by its entry-level bound;
 * exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8, C9c): no sampling, so the
-  value is compared with its threshold directly.
+  value is compared with its threshold directly; a stored update's rank (C7) is compared with
+  full-rank and rank-1 updates of its size stored and measured the same way.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ from __future__ import annotations
 from rlsparse_check.criteria.combine import all_of, correct, p_text, pct
 from rlsparse_check.criteria.margins import at_most, equivalent, margin_figures, much_greater
 from rlsparse_check.criteria.mechanism import agreement_beyond_chance, trend
-from rlsparse_check.criteria.overlap import overlap_above_chance
+from rlsparse_check.criteria.overlap import overlap_above_chance, overlap_over_pairs
 from rlsparse_check.criteria.range import checkpoint_in_range, in_range
-from rlsparse_check.criteria.structure import full_rank, norms_spared, spread_across_blocks
+from rlsparse_check.criteria.structure import (
+    full_rank,
+    norms_spared,
+    rank_against_reference,
+    spread_across_blocks,
+)
 
 __all__ = [
     "pct",
@@ -42,7 +51,9 @@ __all__ = [
     "at_most",
     "equivalent",
     "overlap_above_chance",
+    "overlap_over_pairs",
     "full_rank",
+    "rank_against_reference",
     "spread_across_blocks",
     "norms_spared",
     "trend",

@@ -1,4 +1,10 @@
-"""C1: sparsity against the published range, over seeds or for one given checkpoint."""
+"""C1: sparsity against the published range, over seeds or for one given checkpoint.
+
+The sparsity is compared with the range published at the same tolerance (|a - b| <= atol). Over
+seeds, the algorithms of the claim form one family: each case's two-sided t interval is taken at
+the Bonferroni level ``1 - alpha / family``, so that neither a false "reproduced" nor a false
+"not reproduced" among the family's cases exceeds ``alpha`` (refutation corrected like support).
+"""
 
 from __future__ import annotations
 
@@ -8,37 +14,47 @@ from collections.abc import Sequence
 from rlsparse_check.criteria.combine import pct, verdict_of
 from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["in_range", "checkpoint_in_range"]
+__all__ = ["in_range", "checkpoint_in_range", "family_level", "position"]
+
+
+def family_level(alpha: float, family: int) -> float:
+    """The Bonferroni-adjusted two-sided level of each interval of a family of ``family``."""
+    return 1 - alpha / max(1, family)
+
+
+def position(value: float | None, lo: float, hi: float) -> str:
+    """``below``, ``inside`` or ``above`` ``[lo, hi]`` (``n/a`` for no value); for figures
+    reported beside the deciding one."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return "below" if value < lo else "above" if value > hi else "inside"
 
 
 def in_range(
-    values: Sequence[float], lo: float, hi: float, *, learned: bool, gain_why: str, alpha: float
+    values: Sequence[float], lo: float, hi: float, *, alpha: float, family: int = 1
 ) -> tuple[Decision, tuple[float, float]]:
-    """C1 over seeds: the ``1 - alpha`` t interval of the mean sparsity against ``[lo, hi]``.
-    ``learned``: the eval gain over seeds is significantly above zero (after correction)."""
+    """C1 over seeds: the two-sided t interval of the mean sparsity at level
+    ``family_level(alpha, family)`` against ``[lo, hi]``: inside supports, wholly below or above
+    refutes, straddling a bound is inconclusive. Fewer than 2 seeds: inconclusive. Whether the
+    runs learned is decided apart (:mod:`rlsparse_check.criteria.learning`)."""
     from rlsparse_check.stats import mean_ci
 
-    n = len(values)
-    ci = mean_ci(values, 1 - alpha) if n >= 2 else (-math.inf, math.inf)
+    n, level = len(values), family_level(alpha, family)
+    ci = mean_ci(values, level) if n >= 2 else (-math.inf, math.inf)
     mean = sum(values) / n if n else math.nan
     where = (
-        f"mean sparsity {pct(mean)} ({100 * (1 - alpha):g}% t interval {pct(ci[0])}-"
-        f"{pct(ci[1])}, n={n} seeds) vs claimed range [{pct(lo)}, {pct(hi)}]; {gain_why}"
+        f"mean sparsity {pct(mean)} ({100 * level:.4g}% t interval {pct(ci[0])}-{pct(ci[1])}, "
+        f"n={n} seeds, Bonferroni over {family}) vs [{pct(lo)}, {pct(hi)}]"
     )
     if n < 2:
         return verdict_of(False, False, where, n, min_n=2), ci
     if ci[1] < lo:
-        side, text = "below", "denser than claimed"
-    elif ci[0] > hi:
-        side, text = "above", "sparser than claimed"
-    elif lo <= ci[0] and ci[1] <= hi:
-        side, text = "inside", "within the range"
-    else:
-        return verdict_of(False, False, f"{where}: the interval straddles a bound", n), ci
-    if not learned:
-        why = f"{where}: {side} the range, but runs that did not learn prove nothing either way"
-        return verdict_of(False, False, why, n), ci
-    return verdict_of(side == "inside", side != "inside", f"{where}: {text}", n), ci
+        return verdict_of(False, True, f"{where}: denser than claimed", n), ci
+    if ci[0] > hi:
+        return verdict_of(False, True, f"{where}: sparser than claimed", n), ci
+    if lo <= ci[0] and ci[1] <= hi:
+        return verdict_of(True, False, f"{where}: within the range", n), ci
+    return verdict_of(False, False, f"{where}: the interval straddles a bound", n), ci
 
 
 def checkpoint_in_range(sparsity: float, changed: int, lo: float, hi: float) -> Decision:

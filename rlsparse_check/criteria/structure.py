@@ -10,7 +10,7 @@ from typing import Any
 from rlsparse_check.criteria.combine import p_text, pct, verdict_of
 from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["full_rank", "spread_across_blocks", "norms_spared"]
+__all__ = ["full_rank", "rank_against_reference", "spread_across_blocks", "norms_spared"]
 
 
 def full_rank(
@@ -33,6 +33,38 @@ def full_rank(
     if random_reference is not None and random_reference >= min_ratio:
         why += " (random sparse updates are full rank too: full rank says little of structure)"
     return verdict_of(mean_ratio >= min_ratio, mean_ratio < min_ratio, why)
+
+
+def rank_against_reference(
+    measured: float | None,
+    full_reference: float | None,
+    rank_one: float | None,
+    margin: float,
+    *,
+    matrices: int,
+    published_style: float | None = None,
+) -> Decision:
+    """C7 for a stored update (exact): its mean rank ratio above the storage noise floor against
+    a full-rank update of the same density and per-entry size stored and measured the same way
+    (``full_reference``), and a rank-1 update of the same size (``rank_one``). Inconclusive when
+    the full-rank reference is not ``margin`` above the rank-1 one (the update is too small to
+    show rank above the rounding); refuted when the measured ratio is more than ``margin`` below
+    the full-rank reference; else reproduced (as full rank as a full-rank update can look)."""
+    if measured is None or full_reference is None or rank_one is None or matrices == 0:
+        return Decision(Verdict.INCONCLUSIVE, "no 2-D weight was updated: no rank to measure")
+    why = (
+        f"rank ratio above the storage noise floor {pct(measured)} over {matrices} matrices; a "
+        f"full-rank update of the same density and size stored the same way {pct(full_reference)}"
+        f", a rank-1 one {pct(rank_one)} (margin {pct(margin)}); published-style tolerance "
+        f"{pct(published_style)}"
+    )
+    if full_reference - rank_one < margin:
+        return verdict_of(
+            False, False, f"{why}: update too small to measure rank above bf16 rounding"
+        )
+    if measured < full_reference - margin:
+        return verdict_of(False, True, f"{why}: clearly below a full-rank update's")
+    return verdict_of(True, False, f"{why}: as full rank as a full-rank update of its size shows")
 
 
 def spread_across_blocks(

@@ -28,11 +28,22 @@ shape and update scale tried.
 
 A random sparse matrix of the same density is itself nearly full rank, so "the update is nearly
 full rank" says little on its own; :func:`random_sparse_rank_ratio` gives that reference.
+
+A stored update is compared with references measured the same way
+(:func:`planted_references`): a full-rank update of the same density and per-entry size (the
+measured update's magnitudes at the same entries with independent random signs) and a rank-1
+update of the same Frobenius norm, each added to the base in float64, stored in the checkpoint's
+dtype and measured above the same noise floor. A square iid update already loses its smallest
+singular values to the floor (0.95-0.98 of full rank at 20-30 half-ULPs on 64 x 64), and at
+about one ULP the full-rank reference cannot be told from the rank-1 one.
 """
 
 from __future__ import annotations
 
 import math
+import statistics as pystats
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +57,12 @@ __all__ = [
     "storage_noise_floor",
     "noise_floor_rank",
     "noise_floor_rank_ratio",
+    "stored",
+    "stored_rank_ratio",
+    "planted_references",
+    "RankFigures",
+    "choose_matrices",
+    "checkpoint_ranks",
 ]
 
 
@@ -167,3 +184,123 @@ def noise_floor_rank_ratio(update: object, half_ulp: object, changed: object = N
     arr = _matrix(update)
     full = min(arr.shape)
     return noise_floor_rank(arr, half_ulp, changed) / full if full else 0.0
+
+
+def stored(values: object, dtype: str) -> np.ndarray:
+    """``values`` rounded to the storage ``dtype`` (``bfloat16``, ``float16``, ``float32``;
+    round to nearest even), returned as float64."""
+    from rlsparse_check.safetensors_format import decode_bf16, encode_bf16
+
+    v = np.asarray(values, dtype=np.float64)
+    if dtype == "bfloat16":
+        return decode_bf16(encode_bf16(v.astype(np.float32))).astype(np.float64)
+    if dtype in ("float16", "float32", "float64"):
+        return v.astype(dtype).astype(np.float64)
+    raise StatsInputError(f"stored: dtype {dtype!r}: use bfloat16, float16, float32 or float64")
+
+
+def stored_rank_ratio(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> float:
+    """Rank ratio of the stored update ``w1 - w0`` above its storage noise floor (the base's
+    rounding counted too when ``rounded_base``: it was rounded from fp32 master weights)."""
+    from rlsparse_check.measures.precision import half_ulp
+
+    h = half_ulp(w1, dtype)
+    if rounded_base:
+        h = np.sqrt(half_ulp(w0, dtype) ** 2 + h**2)
+    return noise_floor_rank_ratio(w1 - w0, h, w1 != w0)
+
+
+def planted_references(
+    w0: np.ndarray, w1: np.ndarray, dtype: str, *, rounded_base: bool = False, seed: int = 0
+) -> tuple[float, float]:
+    """``(full-rank reference, rank-1 reference)``: the rank ratio of a full-rank update of the
+    same density and per-entry size as ``w1 - w0`` (same magnitudes at the same entries,
+    independent random signs) and of a rank-1 update of the same Frobenius norm, each applied to
+    ``w0`` in float64, stored in ``dtype`` and measured by :func:`stored_rank_ratio`."""
+    rng = np.random.default_rng(seed)
+    w0 = np.asarray(w0, dtype=np.float64)
+    update = np.asarray(w1, dtype=np.float64) - w0
+    signs = np.where(rng.random(update.shape) < 0.5, -1.0, 1.0)
+    full = stored_rank_ratio(w0, stored(w0 + signs * np.abs(update), dtype), dtype, rounded_base)
+    one = np.outer(rng.standard_normal(update.shape[0]), rng.standard_normal(update.shape[1]))
+    one *= float(np.linalg.norm(update)) / float(np.linalg.norm(one))
+    rank_one = stored_rank_ratio(w0, stored(w0 + one, dtype), dtype, rounded_base)
+    return full, rank_one
+
+
+@dataclass
+class RankFigures:
+    """Per matrix: the stored update's rank ratio above its noise floor, the published-style
+    figure, and (``planted``) the planted full-rank and rank-1 references."""
+
+    above: dict[str, float] = field(default_factory=dict)
+    published: dict[str, float] = field(default_factory=dict)
+    full_reference: dict[str, float] = field(default_factory=dict)
+    rank_one: dict[str, float] = field(default_factory=dict)
+    random_sparse: dict[str, float] = field(default_factory=dict)
+
+    def mean(self, which: str) -> float | None:
+        values = list(getattr(self, which).values())
+        return pystats.fmean(values) if values else None
+
+    def summary(self) -> dict[str, float | None]:
+        """The means over matrices, as C7 reports them."""
+        return {
+            "stored_mean_rank_ratio": self.mean("above"),
+            "published_style_mean_rank_ratio": self.mean("published"),
+            "full_rank_reference": self.mean("full_reference"),
+            "rank_one_reference": self.mean("rank_one"),
+            "random_sparse_mean_rank_ratio": self.mean("random_sparse"),
+        }
+
+    def series(self) -> dict:
+        """``plots["series"]``: the rank ratio per matrix of each figure."""
+        lines = {
+            label: {"x": list(range(len(values))), "y": list(values.values())}
+            for label, values in (
+                ("stored update, above its floor", self.above),
+                ("full-rank update of its size, stored alike", self.full_reference),
+                ("rank-1 update of its size, stored alike", self.rank_one),
+                ("stored update, published-style tolerance", self.published),
+                ("random sparse, same density", self.random_sparse),
+            )
+            if values
+        }
+        axes = {"x_label": "matrix (name order)", "y_label": "rank / min(m, n)"}
+        return {"Rank ratio per matrix": {**axes, "lines": lines}} if lines else {}
+
+
+def choose_matrices(
+    tensors: dict, max_matrices: int, max_entries: int
+) -> tuple[list[str], list[str]]:
+    """``(chosen, too_large)``: the updated 2-D weights in name order, at most ``max_matrices``
+    of them evenly spaced, none above ``max_entries`` entries (those are listed apart)."""
+    names = sorted(n for n, t in tensors.items() if len(t.shape) == 2 and t.changed)
+    too_large = [n for n in names if tensors[n].numel > max_entries]
+    names = [n for n in names if n not in too_large]
+    if len(names) > max_matrices:
+        step = len(names) / max_matrices
+        names = [names[int(i * step)] for i in range(max_matrices)]
+    return names, too_large
+
+
+def checkpoint_ranks(
+    base: Path, tuned: Path, names: list[str], *, rounded_base: bool, planted: bool = True
+) -> RankFigures:
+    """:class:`RankFigures` of the named weights of ``tuned`` against ``base`` (references
+    seeded by the matrix's position in ``names``)."""
+    from rlsparse_check.checkpoints import open_checkpoint
+
+    out = RankFigures()
+    with open_checkpoint(base) as b, open_checkpoint(tuned) as t:
+        for i, name in enumerate(names):
+            dtype = t.spec(name).dtype
+            w0, w1 = b.values(name, np.float64), t.values(name, np.float64)
+            out.above[name] = stored_rank_ratio(w0, w1, dtype, rounded_base)
+            out.published[name] = rank_ratio((w1 - w0).astype(np.float32))
+            density = float(np.count_nonzero(w1 != w0)) / w1.size
+            out.random_sparse[name] = random_sparse_rank_ratio(w1.shape, density, i)
+            if planted:
+                full, one = planted_references(w0, w1, dtype, rounded_base=rounded_base, seed=i)
+                out.full_reference[name], out.rank_one[name] = full, one
+    return out

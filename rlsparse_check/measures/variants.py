@@ -1,37 +1,76 @@
-"""C5's evidence: the variants' sparsity against their usual recipe and their masks' overlap."""
+"""C5's evidence: each variant's sparsity against its usual recipe (paired by seed), its masks'
+overlap with the usual run's, whether both run sets learned, and whether the variant took
+effect (read from the runs' logged training figures)."""
 
 from __future__ import annotations
 
+import json
 import statistics as pystats
+from pathlib import Path
 from typing import Any
 
-from rlsparse_check.cases import DiffCache
+from rlsparse_check.cases import CheckpointCase, DiffCache
 from rlsparse_check.measures.overlap import pair_rows
 
-__all__ = ["variant_evidence"]
+__all__ = ["variant_evidence", "run_effect", "set_effect"]
+
+#: Logged by the GRPO recipe: mean |pi / pi_old - 1| over completion tokens of an update.
+RATIO_KEY = "importance_ratio/abs_dev_mean"
+
+
+def _mean(values: list[float]) -> float | None:
+    return pystats.fmean(values) if values else None
+
+
+def run_effect(case: CheckpointCase) -> dict[str, Any]:
+    """What one run's training applied, from its run.json: the KL coefficient and mean logged KL
+    (their product: the KL term), the share of steps whose gradient norm exceeded
+    ``max_grad_norm`` (clipped), the updates per batch and the importance ratio's spread."""
+    record = json.loads((Path(case.tuned) / "run.json").read_text())
+    spec, history = record["spec"], record.get("log_history", [])
+    steps = [e for e in history if "grad_norm" in e]
+    limit, beta = spec.get("max_grad_norm"), float(spec.get("beta") or 0.0)
+    kl = _mean([float(e["kl"]) for e in history if "kl" in e])
+    clipped = [e.get("clip_ratio/region_mean", e.get("clip_ratio")) for e in history]
+    return {
+        "beta": beta,
+        "mean_kl": kl,
+        "kl_term": beta * kl if kl is not None else (0.0 if beta == 0 else None),
+        "max_grad_norm": limit,
+        "clipped_step_share": _mean([float(bool(limit) and e["grad_norm"] > limit) for e in steps]),
+        "iterations": int(spec.get("iterations") or 1),
+        "ratio_spread": _mean([float(e[RATIO_KEY]) for e in history if RATIO_KEY in e]),
+        "ratio_clipped_share": _mean([float(c) for c in clipped if c is not None]),
+    }
+
+
+def set_effect(cases: list[CheckpointCase]) -> dict[str, Any]:
+    """:func:`run_effect` averaged over the seeds of a run set (None where a run lacks it)."""
+    runs = [run_effect(c) for c in cases]
+    return {
+        k: None if any(r[k] is None for r in runs) else pystats.fmean(r[k] for r in runs)
+        for k in runs[0]
+    }
 
 
 def variant_evidence(
     variant_runs: dict[str, tuple[list, list]], checkpoint_diffs: DiffCache, rlsparse_settings: Any
 ) -> dict:
     """C5's evidence: the TOST of every variant's sparsity against its usual recipe (paired by
-    seed) and the overlap rows of every (usual, variant) pair of seeds, each family corrected
-    as a whole."""
-    from rlsparse_check.criteria import correct
+    seed), the overlap rows of every (usual, variant) pair of seeds, the eval gain of every run
+    set, and what each run set applied; each family corrected as a whole."""
+    from rlsparse_check.criteria.combine import correct
+    from rlsparse_check.measures.learning import gain_over_seeds
     from rlsparse_check.stats import tost
 
     s = rlsparse_settings
-    tosts, pairs, owner = {}, [], []
+    tosts, gains, effects, pairs, owner = {}, {}, {}, [], []
     for variant, (usual, cases) in variant_runs.items():
-        diffs = [
-            v - u
-            for v, u in zip(
-                checkpoint_diffs.sparsities(cases), checkpoint_diffs.sparsities(usual), strict=True
-            )
-        ]
+        u, v = checkpoint_diffs.sparsities(usual), checkpoint_diffs.sparsities(cases)
+        diffs = [a - b for a, b in zip(v, u, strict=True)]
         res = (
             tost(diffs, None, margin=s.equivalence_margin, alpha=s.alpha)
-            if len(diffs) >= 2
+            if len(diffs) > 1
             else None
         )
         tosts[variant] = {
@@ -39,11 +78,23 @@ def variant_evidence(
             "diff": pystats.fmean(diffs),
             "p": None if res is None else res.p_value,
             "ci": None if res is None else list(res.ci),
-            "usual": checkpoint_diffs.sparsities(usual),
-            "variant": checkpoint_diffs.sparsities(cases),
+            "usual": u,
+            "variant": v,
         }
+        for name, run_set in (("usual " + cases[0].meta.get("algo", ""), usual), (variant, cases)):
+            gains[name.strip()] = {
+                "name": f"the {name.strip()} runs",
+                **gain_over_seeds([c.meta["gain"]["gain"] for c in run_set]),
+            }
+        effects[variant] = {"usual": set_effect(usual), "variant": set_effect(cases)}
         pairs += list(zip(usual, cases, strict=True))
         owner += [variant] * len(cases)
     correct(tosts, s.correction)
+    correct(gains, s.correction)
     rows = pair_rows(pairs, checkpoint_diffs, s.correction)
-    return {"tosts": tosts, "rows": [dict(r, variant=v) for r, v in zip(rows, owner, strict=True)]}
+    return {
+        "tosts": tosts,
+        "gains": gains,
+        "effects": effects,
+        "rows": [dict(r, variant=v) for r, v in zip(rows, owner, strict=True)],
+    }

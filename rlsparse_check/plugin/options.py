@@ -6,7 +6,7 @@ The merged, validated values form one frozen :class:`Settings` that the plugin k
 
 1. the command line (``--alpha 0.01``);
 2. ``[tool.rlsparse-check]`` in the pyproject.toml of the rootdir (keys spelled like the options
-   without the dashes: ``alpha = 0.01``, ``sparsity-range = [0.7, 0.95]``, ``seeds = 5``);
+   without the dashes: ``alpha = 0.01``, ``sparsity-range = [0.685, 0.96]``, ``seeds = 5``);
 3. the built-in defaults. Each threshold's default and its source (the paper's figure, or the
    harness's reading of the paper's words) live in :mod:`rlsparse_check.thresholds`; the help
    text of every threshold option names its source.
@@ -56,12 +56,14 @@ class Settings:
     algos: tuple[str, ...] = ()  # empty: each claim's default algorithms
     task: str | None = None  # None: the model's default task
     sparsity_range: tuple[float, float] = _T["sparsity-range"]
+    sparsity_atol: float = _T["sparsity-atol"]
     alpha: float = _T["alpha"]
     sparser_margin: float = _T["sparser-margin"]
     min_overlap_excess: float = _T["min-overlap-excess"]
     equivalence_margin: float = _T["equivalence-margin"]
     max_update_distance: float = _T["max-update-distance"]
     min_rank_ratio: float = _T["min-rank-ratio"]
+    rank_reference_margin: float = _T["rank-reference-margin"]
     min_active_blocks: float = _T["min-active-blocks"]
     block_active_fraction: float = _T["block-active-fraction"]
     max_block_cv: float = _T["max-block-cv"]
@@ -129,7 +131,11 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
         "training mode: add or sub (built-in models, default add), rg:NAME[:key=value,...] "
         "(reasoning-gym) or jsonl:PATH (default for other models: a many-term chain_sum)",
     ),
-    "sparsity-range": ("LO,HI", "C1: sparsity range counted as 'small subnetwork'"),
+    "sparsity-range": (
+        "LO,HI",
+        "C1: published sparsity range, compared with the sparsity at --sparsity-atol",
+    ),
+    "sparsity-atol": ("ATOL", "C1: tolerance |a - b| <= ATOL at which the range was published"),
     "alpha": ("A", "significance level after correction"),
     "sparser-margin": ("M", "C2, C6, C9a: smallest sparsity difference that is 'much sparser'"),
     "min-overlap-excess": (
@@ -139,6 +145,10 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
     "equivalence-margin": ("M", "C4, C5, regime check: TOST margin (5 points = 0.05)"),
     "max-update-distance": ("D", "C4: largest relative L2 distance of the masked run's update"),
     "min-rank-ratio": ("R", "C7: mean rank / full rank of the updates"),
+    "rank-reference-margin": (
+        "M",
+        "C7, stored updates: how far below a same-size full-rank update the rank ratio refutes",
+    ),
     "min-active-blocks": ("S", "C8: share of blocks that must take part"),
     "block-active-fraction": ("F", "C8: a block takes part at this fraction of the median's"),
     "max-block-cv": ("CV", "C8: largest coefficient of variation of block update densities"),
@@ -167,6 +177,7 @@ _SHARES = (
     "sparser-margin",
     "min-overlap-excess",
     "min-rank-ratio",
+    "rank-reference-margin",
     "min-active-blocks",
     "block-active-fraction",
     "max-norm-updated",
@@ -243,7 +254,7 @@ def _number(
 def _pair(name: str, value: Any) -> tuple[float, float]:
     parts = value.split(",") if isinstance(value, str) else list(value)
     if len(parts) != 2:
-        raise OptionError(f"--{name}: expected LO,HI (e.g. 0.70,0.95), got {value!r}")
+        raise OptionError(f"--{name}: expected LO,HI (e.g. 0.685,0.96), got {value!r}")
     lo, hi = (_number(name, p, float, 0.0, 1.0) for p in parts)
     if lo > hi:
         raise OptionError(f"--{name}: LO {lo} is above HI {hi}; give LO,HI in order")
@@ -297,6 +308,8 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = str(value)
         elif name == "sparsity-range":
             kw[key] = _pair(name, value)
+        elif name == "sparsity-atol":
+            kw[key] = _number(name, value, float, 0.0, 1.0)
         elif name == "alpha":
             kw[key] = _number(name, value, float, 1e-12, 0.5)
         elif name in _SHARES:

@@ -68,10 +68,38 @@ def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
     )
 
 
+def _ratio_logged(trainer_cls: Any) -> Any:
+    """``trainer_cls`` (TRL's GRPO) that also logs ``importance_ratio/abs_dev_mean``, the mean
+    |pi / pi_old - 1| over completion tokens of each update (0 on-policy): what shows that
+    off-policy updates (``iterations`` > 1) took effect. Training itself is unchanged."""
+
+    class RatioLogged(trainer_cls):  # type: ignore[misc, valid-type]
+        _last_logps = None
+
+        def _get_per_token_logps_and_entropies(self, *args: Any, **kwargs: Any) -> Any:
+            out = super()._get_per_token_logps_and_entropies(*args, **kwargs)
+            self._last_logps = out[0]
+            return out
+
+        def _compute_loss(self, model: Any, inputs: Any) -> Any:
+            loss = super()._compute_loss(model, inputs)
+            old, new = inputs.get("old_per_token_logps"), self._last_logps
+            spread = 0.0
+            if old is not None and new is not None and new.shape == old.shape:
+                mask = inputs["completion_mask"]
+                dev = ((new.detach() - old).exp() - 1).abs() * mask
+                spread = float(dev.sum() / mask.sum().clamp(min=1))
+            mode = "train" if self.model.training else "eval"
+            self._metrics[mode]["importance_ratio/abs_dev_mean"].append(spread)
+            return loss
+
+    return RatioLogged
+
+
 def _grpo(job: Job) -> Any:
     from trl import GRPOConfig, GRPOTrainer
 
-    return _online(job, GRPOConfig, GRPOTrainer)
+    return _online(job, GRPOConfig, _ratio_logged(GRPOTrainer))
 
 
 def _rloo(job: Job) -> Any:
