@@ -52,7 +52,7 @@ def _short_run(trained, algo: str, steps: int):
 def test_each_algorithm_improves_eval_reward_over_a_short_run(algo, trained):
     steps, margin = MIN_GAIN[algo]
     run = _short_run(trained, algo, steps)
-    assert run.gain >= margin, run.record["eval"]
+    assert run.gain >= margin, run.record.eval
 
 
 @pytest.mark.parametrize("algo", ["dpo", "kto", "simpo", "sft", "sft-self"])
@@ -66,21 +66,21 @@ def test_offline_algorithms_train_on_the_planned_budget_and_move_the_weights(
     tuned = open_checkpoint(run.path)
     changed = sum(int((base.raw(n) != tuned.raw(n)).sum()) for n in base.names)
     assert changed > 0
-    losses = [e["loss"] for e in run.record["log_history"] if "loss" in e]
+    losses = [e["loss"] for e in run.record.log_history if "loss" in e]
     assert len(losses) == 3 and np.isfinite(losses).all()
-    assert run.record["data"]["examples"] == 3 * 8
+    assert run.record.data["examples"] == 3 * 8
 
 
 def test_the_second_data_set_trains_and_is_evaluated_on_its_own_split(trained):
     run = trained(algo="grpo", steps=3, task="sub")
-    assert run.record["task"] == "sub" and len(run.record["eval"]["after"]["rewards"]) == 52
+    assert run.record.task == "sub" and len(run.record.eval["after"]["rewards"]) == 52
 
 
 def test_grpo_knobs_reach_the_trainer(trained):
     knobs = {"beta": 0.04, "max_grad_norm": None, "iterations": 2}
     run = trained(algo="grpo", steps=4, **knobs)
-    assert {k: run.record["hyperparameters"][k] for k in knobs} == knobs
-    used = run.record["trainer_args"]
+    assert {k: run.record.hyperparameters[k] for k in knobs} == knobs
+    used = run.record.trainer_args
     assert (used["beta"], used["max_grad_norm"], used["num_iterations"]) == (0.04, 0.0, 2)
 
 
@@ -88,4 +88,4 @@ def test_grpo_knobs_reach_the_trainer(trained):
 def test_sft_on_true_answers_improves_eval_reward_over_100_steps(trained):
     # measured: +0.06 (0.46 -> 0.52) at the default SFT learning rate
     run = trained(algo="sft", steps=100)
-    assert run.gain >= 0.02, run.record["eval"]
+    assert run.gain >= 0.02, run.record.eval

@@ -78,4 +78,4 @@ def test_masked_training_leaves_every_entry_outside_the_mask_bit_identical(
         assert same[~masks[name]].all(), name
         changed_inside += int((~same[masks[name]]).sum())
     assert changed_inside > 0
-    assert run.record["mask"]["trainable"] == sum(int(m.sum()) for m in masks.values())
+    assert run.record.mask["trainable"] == sum(int(m.sum()) for m in masks.values())
