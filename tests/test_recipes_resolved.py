@@ -69,3 +69,22 @@ def test_the_start_hash_resolved_from_the_manifest_is_the_hash_of_its_weights(tm
     assert (run.spec.lr, run.spec.steps) == (2e-6, 150)
     assert run.key == resolve(RunSpec(algo="grpo", device="cpu", steps=150), cache).key
     assert run.key != resolve(RunSpec(algo="grpo", device="cpu", seed=1), cache).key
+
+
+@pytest.mark.slow
+def test_a_session_resolves_its_model_once_and_reads_no_weights_for_a_cached_run(calls, tmp_path):
+    from rlsparse_check.design import Condition
+    from rlsparse_check.plugin.options import Settings
+    from rlsparse_check.recipes.factory import RunFactory
+
+    cache = RunCache(tmp_path / "cache")
+    train(RunSpec(algo="sft", steps=1, device="cpu", seed=3), cache=cache)
+    calls.clear()
+    settings = Settings(model="tiny-qwen2", device="cpu", seeds=1, steps=1, algos=("sft",))
+    factory = RunFactory(settings, cache)
+    # the factory's model and device, and the design's model (rlsparse_check.design)
+    assert (calls["resolve_model"], calls["resolve_device"]) == (2, 1)
+    calls.clear()
+    case = factory.case(Condition("sft"), 3)
+    assert case.meta["record"]["cached"] is True
+    assert sum(calls.values()) == 0  # no resolution, no weights hash, no model loaded

@@ -21,11 +21,11 @@ from typing import Any
 from rlsparse_check.errors import TrainingError
 from rlsparse_check.recipes.base import base_entry, versions
 from rlsparse_check.recipes.cache import RunCache
-from rlsparse_check.recipes.record import RUN_JSON_KEYS, RunRecord
+from rlsparse_check.recipes.record import RunRecord
 from rlsparse_check.recipes.resolved import ResolvedRun
 from rlsparse_check.recipes.store import save_checkpoint, weights_sha256
 
-__all__ = ["RUN_JSON_KEYS", "MASTER", "execute"]
+__all__ = ["MASTER", "execute"]
 
 #: Sub-folder of a run that holds its fp32 master weights (``RunSpec.keep_master``).
 MASTER = "master"
@@ -35,7 +35,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
     import torch
     from transformers import set_seed
 
-    from rlsparse_check.models import load_model, load_tokenizer
+    from rlsparse_check.models import load_model
     from rlsparse_check.recipes.masked import MaskGuard, load_mask
     from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.sampling import evaluate
@@ -57,7 +57,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
         )
     stored_base, base_sha256 = base_entry(run.model, spec.save_dtype, cache)
     base_net, _ = load_model(stored_base, device)
-    before = evaluate(base_net, load_tokenizer(stored_base), problems)
+    before = evaluate(base_net, _tok(stored_base), problems)
     del base_net
     net, tokenizer = load_model(start, device)
     guard = MaskGuard(net, load_mask(spec.mask)) if spec.mask else None
@@ -158,6 +158,12 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
         "cache_key": run.key,
     }
     RunRecord.from_json(record).write(tmp)
+
+
+def _tok(path: Path) -> Any:
+    from rlsparse_check.models import load_tokenizer
+
+    return load_tokenizer(path)
 
 
 def _builders() -> dict[str, Any]:
