@@ -78,12 +78,11 @@ def test_a_session_resolves_its_model_once_and_reads_no_weights_for_a_cached_run
     from rlsparse_check.recipes.factory import RunFactory
 
     cache = RunCache(tmp_path / "cache")
-    train(RunSpec(algo="sft", steps=1, device="cpu", seed=3), cache=cache)
-    calls.clear()
     settings = Settings(model="tiny-qwen2", device="cpu", seeds=1, steps=1, algos=("sft",))
     factory = RunFactory(settings, cache)
     # the factory's model and device, and the design's model (rlsparse_check.design)
     assert (calls["resolve_model"], calls["resolve_device"]) == (2, 1)
+    train(factory.spec(Condition("sft"), 3), cache=cache)  # the run, trained before the session
     calls.clear()
     case = factory.case(Condition("sft"), 3)
     assert case.meta["record"]["cached"] is True
