@@ -68,9 +68,9 @@ def test_recipe_speed(benchmark, algo):
         steps=STEPS,
         steps_per_second_in_trainer=round(final["train_steps_per_second"], 2),
         trainer_train_s=round(final["train_runtime"], 3),
-        build_and_train_s=round(run.record["train_time_s"], 3),
-        whole_call_s=round(run.record["wall_time_s"], 3),
-        eval_gain=run.record["eval"]["gain"],
+        build_and_train_s=round(run.record.train_time_s, 3),
+        whole_call_s=round(run.record.wall_time_s, 3),
+        eval_gain=run.record.eval["gain"],
     )
     _WALL[algo] = benchmark.stats.stats.median
     _RATE[algo] = final["train_steps_per_second"]
@@ -128,20 +128,18 @@ def _direct_grpo(used: dict) -> float:
 def test_overhead_over_direct_trl_grpo(benchmark):
     benchmark.group = "train: recipe vs direct TRL (GRPO)"
     recipe_run = train(RunSpec(algo="grpo", steps=STEPS, device="cpu"), cache=None)
-    used = recipe_run.record["trainer_args"]
+    used = recipe_run.record.trainer_args
     assert used["learning_rate"] == RunSpec(algo="grpo").resolved().lr
     direct = benchmark.pedantic(_direct_grpo, args=(used,), rounds=1)
-    overhead = recipe_run.record["train_time_s"] / direct
+    overhead = recipe_run.record.train_time_s / direct
     benchmark.extra_info.update(
         learning_rate=used["learning_rate"],
         recipe_over_direct=round(overhead, 3),
         direct_trl_s=round(direct, 3),
-        recipe_build_and_train_s=round(recipe_run.record["train_time_s"], 3),
-        recipe_whole_call_s=round(recipe_run.record["wall_time_s"], 3),
-        overhead_s=round(recipe_run.record["wall_time_s"] - direct, 3),
+        recipe_build_and_train_s=round(recipe_run.record.train_time_s, 3),
+        recipe_whole_call_s=round(recipe_run.record.wall_time_s, 3),
+        overhead_s=round(recipe_run.record.wall_time_s - direct, 3),
         note="whole call adds base load, eval before/after (100 greedy problems) and saving",
     )
-    print(
-        f"\nrecipe build + train {recipe_run.record['train_time_s']:.1f} s, direct {direct:.1f} s"
-    )
+    print(f"\nrecipe build + train {recipe_run.record.train_time_s:.1f} s, direct {direct:.1f} s")
     assert overhead <= MAX_OVERHEAD, overhead

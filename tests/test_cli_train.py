@@ -7,6 +7,7 @@ import json
 import pytest
 
 from rlsparse_check.cli import main
+from rlsparse_check.recipes import ALGOS, RunSpec
 from rlsparse_check.recipes.base import DATA
 
 
@@ -112,3 +113,66 @@ def test_ppo_and_prime_train_from_the_command_line_bit_for_bit_per_seed(algo, tm
     record = json.loads((tmp_path / "a" / "run.json").read_text())
     assert record["algo"] == algo and record["spec"]["clip_range"] == 0.2
     assert record["trainer_args"]["max_steps"] == 2
+
+
+def _spec(*options: str):
+    from rlsparse_check.cli import build_parser
+    from rlsparse_check.cli.train import spec_from_args
+
+    return spec_from_args(build_parser().parse_args(["train", *options, "--out", "x"]))
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_train_with_only_the_algorithm_is_the_runspec_of_that_algorithm(algo):
+    spec = _spec("--algo", algo)
+    assert spec == RunSpec(algo=algo)
+    for builtin in (True, False):
+        ours, library = spec.resolved(builtin=builtin), RunSpec(algo=algo).resolved(builtin=builtin)
+        assert (ours.lr, ours.steps, ours.beta) == (library.lr, library.steps, library.beta)
+        assert ours == library
+
+
+def test_train_grpo_takes_the_usual_150_steps_of_the_builtin_model():
+    usual = _spec("--algo", "grpo").resolved(builtin=True)
+    assert (usual.steps, usual.lr, usual.beta) == (150, 2e-6, 0.0)
+
+
+@pytest.mark.parametrize(
+    "options, fields",
+    [
+        (["--model", "tiny-llama"], {"model": "tiny-llama"}),
+        (["--save-dtype", "float32"], {"save_dtype": "float32"}),
+        (["--keep-master"], {"keep_master": True}),
+        (["--seed", "7"], {"seed": 7}),
+        (["--steps", "9"], {"steps": 9}),
+        (["--task", "sub"], {"task": "sub"}),
+        (["--lr", "3e-5"], {"lr": 3e-5}),
+        (["--beta", "0.2"], {"beta": 0.2}),
+        (["--max-grad-norm", "0.5"], {"max_grad_norm": 0.5}),
+        (["--no-clip"], {"max_grad_norm": None}),
+        (["--iterations", "2"], {"iterations": 2}),
+        (["--batch-size", "4"], {"batch_size": 4}),
+        (["--num-generations", "4"], {"num_generations": 4}),
+        (["--weight-decay", "0.1"], {"weight_decay": 0.1}),
+        (["--mask", "m.npz"], {"mask": "m.npz"}),
+        (["--device", "cpu"], {"device": "cpu"}),
+        (["--algo", "ppo", "--ppo-epochs", "2"], {"algo": "ppo", "ppo_epochs": 2}),
+        (["--algo", "ppo", "--mini-batches", "2"], {"algo": "ppo", "mini_batches": 2}),
+        (["--algo", "ppo", "--critic-lr", "1e-5"], {"algo": "ppo", "critic_lr": 1e-5}),
+        (["--algo", "ppo", "--clip-range", "0.3"], {"algo": "ppo", "clip_range": 0.3}),
+        (["--algo", "ppo", "--gamma", "0.9"], {"algo": "ppo", "gamma": 0.9}),
+        (["--algo", "ppo", "--lam", "0.9"], {"algo": "ppo", "lam": 0.9}),
+    ],
+)
+def test_each_train_option_sets_its_field_and_only_that_one(options, fields):
+    if "--algo" not in options:
+        options = ["--algo", "grpo", *options]
+    assert _spec(*options) == RunSpec(**{"algo": "grpo", **fields})
+
+
+def test_every_runspec_field_has_its_train_option():
+    import dataclasses
+
+    from rlsparse_check.cli.train import SPEC_OPTIONS
+
+    assert {*SPEC_OPTIONS, "max_grad_norm"} == {f.name for f in dataclasses.fields(RunSpec)}

@@ -33,13 +33,13 @@ def test_a_default_grpo_run_on_cuda_learns_and_changes_weights(tmp_path):
     spec = RunSpec(algo="grpo", seed=0, device="cuda")
     run = train(spec, cache=cache)
     usual = DEFAULTS["grpo"]
-    used = run.record["hyperparameters"]
+    used = run.record.hyperparameters
     assert (used["lr"], used["steps"]) == (usual["lr"], usual["steps"])
-    assert run.record["device"]["kind"] == "cuda"
+    assert run.record.device["kind"] == "cuda"
     base = base_checkpoint(spec.model, spec.save_dtype, cache=cache)
     diff = diff_checkpoints(base, run.path)
     assert 0 < diff.changed < diff.total
-    assert run.record["eval"]["gain"] >= 0.1, run.record["eval"]
+    assert run.record.eval["gain"] >= 0.1, run.record.eval
 
 
 @pytest.mark.gpu
@@ -52,7 +52,7 @@ def test_ppo_and_prime_on_cuda_move_the_weights_and_repeat_bit_for_bit(algo, tmp
     spec = RunSpec(algo=algo, seed=0, steps=10, lr=2e-5, device="cuda")
     one = train(spec, cache=RunCache(tmp_path / "one"))
     two = train(spec, cache=RunCache(tmp_path / "two"))
-    device = one.record["device"]
+    device = one.record.device
     assert device["kind"] == "cuda" and device["bf16_autocast"] == torch.cuda.is_bf16_supported()
     assert one.weights.read_bytes() == two.weights.read_bytes()
     base = base_checkpoint(spec.model, spec.save_dtype, cache=RunCache(tmp_path / "one"))

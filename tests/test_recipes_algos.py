@@ -52,7 +52,7 @@ def _short_run(trained, algo: str, steps: int):
 def test_each_algorithm_improves_eval_reward_over_a_short_run(algo, trained):
     steps, margin = MIN_GAIN[algo]
     run = _short_run(trained, algo, steps)
-    assert run.gain >= margin, run.record["eval"]
+    assert run.gain >= margin, run.record.eval
 
 
 @pytest.mark.parametrize("algo", ["dpo", "kto", "simpo", "sft", "sft-self"])
@@ -69,23 +69,23 @@ def test_offline_algorithms_train_on_the_planned_budget_and_move_the_weights(
     # saved in fp32, every entry that got a gradient moves (Adam's step is about the rate);
     # measured: DPO 790,643 and KTO 790,649 of 790,656 entries
     assert changed >= 0.99 * total, (changed, total)
-    losses = [e["loss"] for e in run.record["log_history"] if "loss" in e]
+    losses = [e["loss"] for e in run.record.log_history if "loss" in e]
     assert len(losses) == 3 and np.isfinite(losses).all()
-    assert run.record["data"]["examples"] == 3 * 8
+    assert run.record.data["examples"] == 3 * 8
 
 
 def test_the_second_data_set_trains_and_is_evaluated_on_its_own_split(trained):
     run = trained(algo="grpo", steps=3, task="sub")
-    assert run.record["task"] == "sub" and len(run.record["eval"]["after"]["rewards"]) == 52
+    assert run.record.task == "sub" and len(run.record.eval["after"]["rewards"]) == 52
 
 
 def test_grpo_knobs_reach_the_trainer(trained):
     knobs = {"beta": 0.04, "max_grad_norm": None, "iterations": 2}
     run = trained(algo="grpo", steps=4, **knobs)
-    assert {k: run.record["hyperparameters"][k] for k in knobs} == knobs
-    used = run.record["trainer_args"]
+    assert {k: run.record.hyperparameters[k] for k in knobs} == knobs
+    used = run.record.trainer_args
     assert (used["beta"], used["max_grad_norm"], used["num_iterations"]) == (0.04, 0.0, 2)
-    logged = run.record["log_history"]
+    logged = run.record.log_history
     spreads = [e["importance_ratio/abs_dev_mean"] for e in logged if "grad_norm" in e]
     assert len(spreads) == 4 and max(spreads) > 0  # the reused batch's ratio leaves 1
     assert all(e["kl"] >= 0 for e in logged if "grad_norm" in e)  # the KL term is logged
@@ -97,6 +97,6 @@ def test_sft_on_true_answers_improves_eval_reward_at_the_default_recipe(trained)
     from rlsparse_check.recipes.spec import DEFAULTS
 
     run = trained(algo="sft")
-    used = run.record["hyperparameters"]
+    used = run.record.hyperparameters
     assert (used["lr"], used["steps"]) == (DEFAULTS["sft"]["lr"], DEFAULTS["sft"]["steps"])
-    assert run.gain >= 0.2, run.record["eval"]
+    assert run.gain >= 0.2, run.record.eval

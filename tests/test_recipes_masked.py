@@ -83,4 +83,4 @@ def test_masked_training_leaves_every_entry_outside_the_mask_bit_identical(
     trainable = sum(int(m.sum()) for m in masks.values())
     assert decayed <= changed_inside <= trainable
     assert decayed > 0.9 * trainable
-    assert run.record["mask"]["trainable"] == sum(int(m.sum()) for m in masks.values())
+    assert run.record.mask["trainable"] == sum(int(m.sum()) for m in masks.values())

@@ -65,14 +65,14 @@ def test_the_value_loss_takes_the_worse_of_the_clipped_and_unclipped_errors():
 
 def test_ppo_trains_its_planned_updates_and_records_its_knobs(trained):
     run = trained(algo="ppo", steps=4, ppo_epochs=2, mini_batches=2, gamma=0.99)
-    steps = [e for e in run.record["log_history"] if "value_loss" in e]
+    steps = [e for e in run.record.log_history if "value_loss" in e]
     assert [e["step"] for e in steps] == [1, 2, 3, 4]
     assert all(e["loss"] == e["loss"] and e["value_loss"] >= 0 for e in steps)
-    assert run.record["data"]["rollouts"] == 1 and run.record["data"]["examples"] == 8
-    used = run.record["trainer_args"]
+    assert run.record.data["rollouts"] == 1 and run.record.data["examples"] == 8
+    used = run.record.trainer_args
     assert (used["ppo_epochs"], used["num_mini_batches"], used["gamma"]) == (2, 2, 0.99)
     assert used["critic_learning_rate"] == pytest.approx(10 * used["learning_rate"])
-    assert run.record["hyperparameters"]["lam"] == 0.95
+    assert run.record.hyperparameters["lam"] == 0.95
     assert steps[0]["kl"] == 0.0  # the first rollout comes from the reference itself
 
 
@@ -81,7 +81,7 @@ def test_ppo_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not():
     one, two = train(spec, cache=None), train(spec, cache=None)
     other = train(RunSpec(algo="ppo", steps=3, device="cpu", seed=6, lr=1e-4), cache=None)
     assert one.weights.read_bytes() == two.weights.read_bytes()
-    assert other.record["weights_sha256"] != one.record["weights_sha256"]
+    assert other.record.weights_sha256 != one.record.weights_sha256
 
 
 @pytest.mark.slow
@@ -91,6 +91,6 @@ def test_ppo_raises_the_eval_reward_significantly_in_the_published_rate_regime(t
     from rlsparse_check.measures.learning import gain_over_seeds, run_gain
 
     runs = [trained(algo="ppo", steps=150, lr=2e-6, seed=s) for s in range(3)]
-    gains = [run_gain(run.record["eval"]) for run in runs]
+    gains = [run_gain(run.record.eval) for run in runs]
     assert all(g["gain"] > 0 and g["p"] < 0.05 for g in gains), gains
     assert gain_over_seeds([g["gain"] for g in gains])["p"] < 0.05

@@ -106,10 +106,10 @@ def test_process_rewards_drop_the_last_token_and_scale_by_the_largest_reverse_su
 
 def test_prime_trains_and_records_its_prm_and_filter(trained):
     run = trained(algo="prime", steps=3)
-    steps = [e for e in run.record["log_history"] if "prm_loss" in e]
+    steps = [e for e in run.record.log_history if "prm_loss" in e]
     assert [e["step"] for e in steps] == [1, 2, 3]
     assert all(0 < e["kept_fraction"] <= 1 and e["prm_loss"] > 0 for e in steps)
-    used = run.record["trainer_args"]
+    used = run.record.trainer_args
     assert (used["ppo_epochs"], used["beta"]) == (1, 0.05)
     assert used["critic_learning_rate"] == used["learning_rate"] == 2e-6
 
@@ -119,7 +119,7 @@ def test_prime_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not(
     one, two = train(spec, cache=None), train(spec, cache=None)
     other = train(RunSpec(algo="prime", steps=3, device="cpu", seed=6, lr=1e-4), cache=None)
     assert one.weights.read_bytes() == two.weights.read_bytes()
-    assert other.record["weights_sha256"] != one.record["weights_sha256"]
+    assert other.record.weights_sha256 != one.record.weights_sha256
 
 
 @pytest.mark.slow
@@ -131,6 +131,6 @@ def test_prime_raises_the_eval_reward_significantly_in_the_published_rate_regime
     from rlsparse_check.measures.learning import gain_over_seeds, run_gain
 
     runs = [trained(algo="prime", steps=150, lr=2e-6, seed=s) for s in range(3)]
-    gains = [run_gain(run.record["eval"]) for run in runs]
+    gains = [run_gain(run.record.eval) for run in runs]
     assert all(g["gain"] > 0 and g["p"] < 0.05 for g in gains), gains
     assert gain_over_seeds([g["gain"] for g in gains])["p"] < 0.05

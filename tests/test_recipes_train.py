@@ -21,7 +21,7 @@ trained = recipes_support.trained
 
 def test_grpo_improves_eval_reward_over_a_short_run(trained):
     run = trained(algo="grpo", steps=20, lr=2e-5)
-    assert run.gain >= GRPO_MIN_GAIN, run.record["eval"]
+    assert run.gain >= GRPO_MIN_GAIN, run.record.eval
 
 
 def test_the_run_folder_holds_weights_config_tokenizer_and_a_full_record(trained):
@@ -50,9 +50,9 @@ def test_the_same_seed_gives_bitwise_identical_weights_and_another_seed_does_not
     spec = RunSpec(algo="grpo", steps=2, device="cpu", seed=5)
     one, two = train(spec, cache=None), train(spec, cache=None)
     other = train(RunSpec(algo="grpo", steps=2, device="cpu", seed=6), cache=None)
-    assert one.record["weights_sha256"] == two.record["weights_sha256"]
+    assert one.record.weights_sha256 == two.record.weights_sha256
     assert one.weights.read_bytes() == two.weights.read_bytes()
-    assert other.record["weights_sha256"] != one.record["weights_sha256"]
+    assert other.record.weights_sha256 != one.record.weights_sha256
 
 
 def test_a_bf16_saved_run_is_sparser_than_the_same_run_saved_in_fp32(trained, run_cache):
@@ -118,8 +118,8 @@ def test_the_master_weights_kept_beside_a_bf16_run_are_those_of_an_fp32_run(trai
     kept = trained(algo="grpo", steps=3, seed=4, keep_master=True)
     bf16 = trained(algo="grpo", steps=3, seed=4)
     fp32 = trained(algo="grpo", steps=3, seed=4, save_dtype="float32")
-    assert kept.record["master"] == "master" and bf16.record["master"] is None
+    assert kept.record.master == "master" and bf16.record.master is None
     assert kept.weights.read_bytes() == bf16.weights.read_bytes()
     master = kept.path / "master" / "model.safetensors"
     assert master.read_bytes() == fp32.weights.read_bytes()
-    assert "keep_master" in kept.record["spec"] and "keep_master" not in bf16.record["spec"]
+    assert "keep_master" in kept.record.spec and "keep_master" not in bf16.record.spec

@@ -138,7 +138,7 @@ def test_a_tiny_bpe_model_trains_two_steps_on_a_gym_task(algo, tiny_bpe_model, t
         device="cpu",
     )
     run = train(spec, cache=RunCache(tmp_path / "cache"))
-    record = run.record
+    record = run.record.to_json()
     assert record["task"] == SMALL and record["spec"]["task_identity"] == {
         "reasoning-gym": "0.1.25"
     }

@@ -153,7 +153,7 @@ def test_a_tiny_bpe_model_trains_two_steps_on_a_jsonl_task(algo, tiny_bpe_model,
         num_generations=2,
         device="cpu",
     )
-    record = train(spec, cache=RunCache(tmp_path / "cache")).record
+    record = train(spec, cache=RunCache(tmp_path / "cache")).record.to_json()
     assert record["task"] == task and record["eval"]["before"]["n"] == 10
     assert record["trainer_args"]["max_steps"] == 2
     steps = [entry for entry in record["log_history"] if "reward" in entry]

@@ -1,10 +1,14 @@
 """The ``base`` and ``train`` subcommands: write a base checkpoint, or train and write a run.
 
     rlsparse-check base --model tiny-qwen2 [--save-dtype bfloat16] --out DIR
-    rlsparse-check train --algo grpo --seed 0 --steps 20 [--lr --beta --max-grad-norm | --no-clip
+    rlsparse-check train --algo grpo [--seed --steps --lr --beta --max-grad-norm | --no-clip
         --iterations --task --mask MASKS.npz --device --no-cache --cache-dir] --out DIR
     rlsparse-check train --algo ppo|prime [--ppo-epochs --mini-batches --critic-lr --clip-range
         --gamma --lam (PPO)] ... --out DIR
+
+Every option of ``train`` left out takes the value :class:`~rlsparse_check.recipes.RunSpec` gives
+it (steps, rate and coefficient: the algorithm's usual ones for the model); the options restate
+no default (:func:`spec_from_args`).
 
 Runs are cached by content (``--cache-dir``, default ``$RLSPARSE_CACHE`` or
 ``~/.cache/rlsparse-check``); ``--no-cache`` trains afresh. Progress (step, reward, time left)
@@ -15,15 +19,43 @@ Under ``accelerate launch`` every process trains and the main one writes and pri
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 
-from rlsparse_check.errors import OptionError
-from rlsparse_check.recipes.spec import ALGOS, ONPOLICY
+from rlsparse_check.recipes.spec import ALGOS, ONPOLICY, RunSpec
 from rlsparse_check.recipes.store import SAVE_DTYPES
 from rlsparse_check.tasks import DEFAULT_HUB_TASK
 
-__all__ = ["register"]
+__all__ = ["register", "spec_from_args"]
+
+#: RunSpec fields set by the option of the same name (``--batch-size`` -> ``batch_size``).
+SPEC_OPTIONS = (
+    "model",
+    "algo",
+    "task",
+    "seed",
+    "steps",
+    "lr",
+    "beta",
+    "iterations",
+    "batch_size",
+    "num_generations",
+    "weight_decay",
+    "save_dtype",
+    "keep_master",
+    "mask",
+    "device",
+    "ppo_epochs",
+    "mini_batches",
+    "critic_lr",
+    "gamma",
+    "lam",
+    "clip_range",
+)
+USUAL = "default: the algorithm's usual value"
+#: RunSpec's own defaults, quoted in the help (never restated).
+DEFAULT = {f.name: f.default for f in dataclasses.fields(RunSpec)}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,57 +77,59 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--keep-master",
         action="store_true",
+        default=None,
         help="also save the fp32 master weights of a bf16 run in OUT/master",
     )
     train.add_argument("--algo", required=True, choices=ALGOS, help="training algorithm")
-    train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
-    train.add_argument("--steps", type=int, default=20, help="optimizer steps (default 20)")
+    train.add_argument("--seed", type=int, help=f"seed of everything (default {DEFAULT['seed']})")
+    train.add_argument("--steps", type=int, help=f"optimizer steps ({USUAL})")
     train.add_argument(
         "--task",
-        default=None,
         help="data set: add or sub (built-in models; default add), rg:NAME[:key=value,...] "
-        "(reasoning-gym) or jsonl:PATH (default for other models: "
-        f"{DEFAULT_HUB_TASK})",
+        f"(reasoning-gym) or jsonl:PATH (default for other models: {DEFAULT_HUB_TASK})",
     )
-    train.add_argument(
-        "--lr",
-        type=_positive,
-        default=None,
-        help="learning rate (default: the algorithm's usual one)",
-    )
-    train.add_argument(
-        "--beta",
-        type=_nonneg,
-        default=None,
-        help="KL / preference coefficient (default: the algorithm's)",
-    )
+    train.add_argument("--lr", type=_positive, help=f"learning rate ({USUAL})")
+    train.add_argument("--beta", type=_nonneg, help=f"KL / preference coefficient ({USUAL})")
     clip = train.add_mutually_exclusive_group()
     clip.add_argument(
-        "--max-grad-norm", type=_positive, default=1.0, help="gradient clipping norm (default 1.0)"
+        "--max-grad-norm",
+        type=_positive,
+        help=f"gradient clipping norm (default {DEFAULT['max_grad_norm']:g})",
     )
     clip.add_argument("--no-clip", action="store_true", help="no gradient clipping")
     train.add_argument(
         "--iterations",
         type=int,
-        default=1,
-        help="updates per generated batch, >1 is off-policy (GRPO/RLOO)",
+        help="updates per generated batch, >1 is off-policy (GRPO/RLOO; default "
+        f"{DEFAULT['iterations']})",
     )
-    train.add_argument("--batch-size", type=int, default=8, help="prompts/examples per step")
+    train.add_argument(
+        "--batch-size",
+        type=int,
+        help=f"prompts/examples per step (default {DEFAULT['batch_size']})",
+    )
     train.add_argument(
         "--num-generations",
         type=int,
-        default=8,
-        help="completions per prompt (GRPO/RLOO/PPO/PRIME; samples for preference data)",
+        help="completions per prompt (GRPO/RLOO/PPO/PRIME; samples for preference data; "
+        f"default {DEFAULT['num_generations']})",
     )
-    train.add_argument("--weight-decay", type=_nonneg, default=0.0, help="AdamW weight decay")
+    train.add_argument(
+        "--weight-decay",
+        type=_nonneg,
+        help=f"AdamW weight decay (default {DEFAULT['weight_decay']:g})",
+    )
     train.add_argument(
         "--mask",
-        default=None,
         metavar="MASKS.npz",
         help="train only inside this mask (from rlsparse-check diff --masks)",
     )
-    train.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
-    _onpolicy(train.add_argument_group("PPO and PRIME (default: the algorithm's usual value)"))
+    train.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        help=f"device to train on (default {DEFAULT['device']})",
+    )
+    _onpolicy(train.add_argument_group(f"PPO and PRIME ({USUAL})"))
     train.set_defaults(run=_run_train)
     _one_line_errors(train)
 
@@ -105,31 +139,26 @@ def _onpolicy(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--ppo-epochs",
         type=int,
-        default=None,
         help=f"epochs per rollout batch (ppo {ppo['ppo_epochs']}, prime {prime['ppo_epochs']})",
     )
     group.add_argument(
-        "--mini-batches", type=int, default=None, help="policy updates per epoch (default 1)"
+        "--mini-batches",
+        type=int,
+        help=f"policy updates per epoch (ppo {ppo['mini_batches']}, prime {prime['mini_batches']})",
     )
     group.add_argument(
         "--critic-lr",
         type=_positive,
-        default=None,
         help=f"PPO critic / PRIME reward-model learning rate (ppo {ppo['critic_lr']:g} x --lr, "
         f"prime {prime['critic_lr']:g} x --lr)",
     )
     group.add_argument(
         "--clip-range",
         type=_positive,
-        default=None,
         help=f"clipped-surrogate epsilon, also PPO's value clip (default {ppo['clip_range']})",
     )
-    group.add_argument(
-        "--gamma", type=_nonneg, default=None, help=f"PPO discount (default {ppo['gamma']})"
-    )
-    group.add_argument(
-        "--lam", type=_nonneg, default=None, help=f"PPO GAE lambda (default {ppo['lam']})"
-    )
+    group.add_argument("--gamma", type=_nonneg, help=f"PPO discount (default {ppo['gamma']})")
+    group.add_argument("--lam", type=_nonneg, help=f"PPO GAE lambda (default {ppo['lam']})")
 
 
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
@@ -144,14 +173,12 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        default="tiny-qwen2",
-        help="tiny-qwen2 (default), tiny-llama, a local folder or a hub id",
+        help=f"tiny-qwen2, tiny-llama, a local folder or a hub id (default {DEFAULT['model']})",
     )
     parser.add_argument(
         "--save-dtype",
-        default="bfloat16",
         choices=SAVE_DTYPES,
-        help="storage dtype of the saved weights (default bfloat16)",
+        help=f"storage dtype of the saved weights (default {DEFAULT['save_dtype']})",
     )
     parser.add_argument("--out", required=True, help="folder to write the checkpoint to")
     parser.add_argument("--no-cache", action="store_true", help="do not use the run cache")
@@ -186,51 +213,40 @@ def _run_base(args: argparse.Namespace) -> int:
     from rlsparse_check.recipes import base_checkpoint
     from rlsparse_check.recipes.store import publish
 
+    given = {k: getattr(args, k) for k in ("model", "save_dtype") if getattr(args, k) is not None}
+    spec = RunSpec(**given)  # the model and storage dtype a run would train and save in
     folder = publish(
-        base_checkpoint(args.model, args.save_dtype, cache=_cache(args)), Path(args.out)
+        base_checkpoint(spec.model, spec.save_dtype, cache=_cache(args)), Path(args.out)
     )
-    print(f"base checkpoint of {args.model} ({args.save_dtype}) written to {folder}")
+    print(f"base checkpoint of {spec.model} ({spec.save_dtype}) written to {folder}")
     return 0
 
 
-def _run_train(args: argparse.Namespace) -> int:
-    from rlsparse_check.recipes import RunSpec, train
+def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The :class:`~rlsparse_check.recipes.RunSpec` of the ``train`` options: the options
+    given, every other field left to the RunSpec's own default."""
+    given = {name: getattr(args, name) for name in SPEC_OPTIONS}
+    fields = {name: value for name, value in given.items() if value is not None}
+    if args.no_clip:
+        fields["max_grad_norm"] = None
+    elif args.max_grad_norm is not None:
+        fields["max_grad_norm"] = args.max_grad_norm
+    return RunSpec(**fields)
 
-    if args.steps < 1:
-        raise OptionError(f"--steps {args.steps}: must be at least 1")
-    spec = RunSpec(
-        model=args.model,
-        algo=args.algo,
-        task=args.task,
-        seed=args.seed,
-        steps=args.steps,
-        lr=args.lr,
-        beta=args.beta,
-        max_grad_norm=None if args.no_clip else args.max_grad_norm,
-        iterations=args.iterations,
-        batch_size=args.batch_size,
-        num_generations=args.num_generations,
-        weight_decay=args.weight_decay,
-        save_dtype=args.save_dtype,
-        keep_master=args.keep_master,
-        mask=args.mask,
-        device=args.device,
-        ppo_epochs=args.ppo_epochs,
-        mini_batches=args.mini_batches,
-        critic_lr=args.critic_lr,
-        gamma=args.gamma,
-        lam=args.lam,
-        clip_range=args.clip_range,
-    )
+
+def _run_train(args: argparse.Namespace) -> int:
+    from rlsparse_check.recipes import train
+
+    spec = spec_from_args(args)
     run = train(spec, cache=_cache(args), out=args.out, progress=True)
-    ev = run.record["eval"]
+    ev = run.record.eval
     summary = {
         "out": str(run.path),
         "cached": run.cached,
         "algo": spec.algo,
         "reward_before": ev["before"]["reward"],
         "reward_after": ev["after"]["reward"],
-        "weights_sha256": run.record["weights_sha256"],
+        "weights_sha256": run.record.weights_sha256,
     }
     if os.environ.get("RANK", "0") == "0":  # the main process of an accelerate launch
         print(json.dumps(summary))

@@ -12,11 +12,19 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
-from rlsparse_check.models import resolve_model
+from rlsparse_check import models
+from rlsparse_check.models import ModelSpec
 from rlsparse_check.recipes.cache import CacheArg, RunCache, cache_key, resolve_cache, throwaway
-from rlsparse_check.recipes.store import save_checkpoint, weights_sha256
+from rlsparse_check.recipes.store import recorded_weights_sha256, save_checkpoint
 
-__all__ = ["DATA", "RECIPE_VERSION", "base_checkpoint", "source_weights", "versions"]
+__all__ = [
+    "DATA",
+    "RECIPE_VERSION",
+    "base_checkpoint",
+    "base_entry",
+    "source_weights",
+    "versions",
+]
 
 RECIPE_VERSION = 2  # bump when a recipe changes results, so cached runs are not reused
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -42,10 +50,15 @@ def versions() -> dict[str, str]:
     }
 
 
-def source_weights(model: str, cache: RunCache) -> Path:
+def _model(model: ModelSpec | str | None) -> ModelSpec:
+    return model if isinstance(model, ModelSpec) else models.resolve_model(model)
+
+
+def source_weights(model: ModelSpec | str, cache: RunCache) -> Path:
     """The folder of the model's original weights (built-ins: shipped, else rebuilt)."""
-    spec = resolve_model(model)
+    spec = _model(model)
     if not spec.is_builtin:
+        assert spec.path is not None  # local and hub models always have their folder
         return spec.path
     shipped = DATA / spec.name
     if (shipped / "model.safetensors").is_file():
@@ -58,22 +71,42 @@ def source_weights(model: str, cache: RunCache) -> Path:
     return cache.get_or_build(key, lambda tmp: build_base(spec.name, tmp))[0]
 
 
-def base_checkpoint(
-    model: str = "tiny-qwen2", save_dtype: str = "bfloat16", *, cache: CacheArg = "default"
-) -> Path:
-    """Folder of the base checkpoint of ``model`` stored in ``save_dtype`` (cached)."""
-    cache = resolve_cache(cache)
-    if cache is None:
-        return throwaway(lambda c: base_checkpoint(model, save_dtype, cache=c), None)
+def base_entry(
+    model: ModelSpec, save_dtype: str, cache: RunCache, *, verified: bool = True
+) -> tuple[Path, str]:
+    """``(folder, weights sha256)`` of the base checkpoint of ``model`` in ``save_dtype``.
+
+    Hashes come from what the folders record (the source's build record or snapshot, the
+    entry's manifest), not from reading weights again. ``verified=False`` takes an entry
+    already in place at its manifest's word without reading its files (enough for a cache key;
+    whoever reads the weights asks for the verified entry)."""
     source = source_weights(model, cache)
-    key = cache_key({"kind": "base", "source": weights_sha256(source), "save_dtype": save_dtype})
+    key = cache_key(
+        {"kind": "base", "source": recorded_weights_sha256(source), "save_dtype": save_dtype}
+    )
 
     def build(tmp: Path) -> None:
-        from rlsparse_check.models import load_model
         from rlsparse_check.recipes.quiet import quiet
 
         with quiet():
-            net, tokenizer = load_model(source, "cpu")
+            net, tokenizer = models.load_model(source, "cpu")
             save_checkpoint(net, tokenizer, tmp, save_dtype)
 
-    return cache.get_or_build(key, build)[0]
+    folder = None if verified else cache.listed(key)
+    if folder is None:
+        folder = cache.get_or_build(key, build)[0]
+    return folder, recorded_weights_sha256(folder)
+
+
+def base_checkpoint(
+    model: ModelSpec | str = "tiny-qwen2",
+    save_dtype: str = "bfloat16",
+    *,
+    cache: CacheArg = "default",
+) -> Path:
+    """Folder of the base checkpoint of ``model`` stored in ``save_dtype`` (cached)."""
+    cache = resolve_cache(cache)
+    spec = _model(model)
+    if cache is None:
+        return throwaway(lambda c: base_entry(spec, save_dtype, c)[0], None)
+    return base_entry(spec, save_dtype, cache)[0]

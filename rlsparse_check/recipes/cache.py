@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from rlsparse_check.recipes.store import publish, sha256_file
+from rlsparse_check.recipes.store import MANIFEST, publish, sha256_file
 
 __all__ = [
     "CacheArg",
@@ -34,8 +34,6 @@ __all__ = [
     "write_manifest",
     "verify_manifest",
 ]
-
-MANIFEST = "MANIFEST.json"
 
 
 def default_root() -> Path:
@@ -84,6 +82,12 @@ class RunCache:
         """The verified entry for ``key``, or None (missing or corrupt)."""
         folder = self.path(key)
         return folder if folder.is_dir() and verify_manifest(folder) else None
+
+    def listed(self, key: str) -> Path | None:
+        """The entry for ``key`` if one is in place (its manifest written), without reading its
+        files: for the hashes its manifest records, not for its content (use :meth:`get`)."""
+        folder = self.path(key)
+        return folder if (folder / MANIFEST).is_file() else None
 
     def _lock(self, name: str) -> Any:
         """The file lock ``<root>/locks/<name>`` (creating the cache's folders)."""

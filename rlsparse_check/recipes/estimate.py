@@ -126,9 +126,9 @@ def _measure(model: str, device: str, algos: tuple[str, ...], cache_root: str) -
         spec = RunSpec(model=model, algo=algo, seed=PROBE_SEED, steps=PROBE_STEPS, device=device)
         run = train(spec, cache=RunCache(cache_root))
         record = run.record
-        timed = [e["step_time"] for e in record["log_history"] if "step_time" in e]
-        per_step[algo] = sum(timed) / len(timed) if timed else record["train_time_s"] / PROBE_STEPS
-        overhead[algo] = max(0.0, record["wall_time_s"] - per_step[algo] * PROBE_STEPS)
+        timed = [e["step_time"] for e in record.log_history if "step_time" in e]
+        per_step[algo] = sum(timed) / len(timed) if timed else record.train_time_s / PROBE_STEPS
+        overhead[algo] = max(0.0, record.wall_time_s - per_step[algo] * PROBE_STEPS)
         if not run.cached:
             shutil.rmtree(run.path, ignore_errors=True)
     if device == "cuda":

@@ -18,52 +18,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rlsparse_check.atomic import write_json
 from rlsparse_check.errors import TrainingError
-from rlsparse_check.recipes.base import base_checkpoint, versions
+from rlsparse_check.recipes.base import base_entry, versions
 from rlsparse_check.recipes.cache import RunCache
-from rlsparse_check.recipes.spec import RunSpec
+from rlsparse_check.recipes.record import RunRecord
+from rlsparse_check.recipes.resolved import ResolvedRun
 from rlsparse_check.recipes.store import save_checkpoint, weights_sha256
 
-__all__ = ["RUN_JSON_KEYS", "MASTER", "execute"]
+__all__ = ["MASTER", "execute"]
 
 #: Sub-folder of a run that holds its fp32 master weights (``RunSpec.keep_master``).
 MASTER = "master"
 
-RUN_JSON_KEYS = (
-    "algo",
-    "model",
-    "task",
-    "seed",
-    "spec",
-    "hyperparameters",
-    "save_dtype",
-    "master",
-    "mask",
-    "device",
-    "versions",
-    "wall_time_s",
-    "train_time_s",
-    "eval",
-    "weights_sha256",
-    "base",
-    "data",
-    "trainer_args",
-    "log_history",
-    "cache_key",
-)
 
-
-def execute(
-    spec: RunSpec,
-    start: Path,
-    device: str,
-    tmp: Path,
-    progress: bool,
-    key: str,
-    mask_hash: str | None,
-    cache: RunCache | None,
-) -> None:
+def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> None:
     import torch
     from transformers import set_seed
 
@@ -74,6 +42,7 @@ def execute(
     from rlsparse_check.recipes.trainer import Job, drop_printer
     from rlsparse_check.tasks import get_task
 
+    spec, device = run.spec, run.device
     began = time.perf_counter()
     if device == "cuda":  # deterministic cuBLAS needs a fixed workspace (set before its first use)
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -81,7 +50,13 @@ def execute(
     set_seed(spec.seed)
     task = get_task(spec.task)
     problems = task.eval
-    stored_base = base_checkpoint(spec.model, spec.save_dtype, cache=cache)
+    start, start_sha256 = base_entry(run.model, "float32", cache)
+    if start_sha256 != run.start_sha256:
+        raise TrainingError(
+            f"the fp32 base of {spec.model} in {cache} changed since the run was resolved "
+            f"({run.start_sha256[:12]} -> {start_sha256[:12]}): start the run again"
+        )
+    stored_base, base_sha256 = base_entry(run.model, spec.save_dtype, cache)
     base_net, _ = load_model(stored_base, device)
     before = evaluate(base_net, _tok(stored_base), problems, task)
     del base_net
@@ -150,7 +125,7 @@ def execute(
         "master": MASTER if master else None,
         "mask": None
         if spec.mask is None
-        else {"path": str(spec.mask), "sha256": mask_hash, "trainable": guard.trainable},
+        else {"path": str(spec.mask), "sha256": run.mask_sha256, "trainable": guard.trainable},
         "device": {
             "kind": device,
             "name": _device_name(device),
@@ -170,8 +145,8 @@ def execute(
         "weights_sha256": weights_sha256(tmp),
         "base": {
             "path": str(stored_base),
-            "weights_sha256": weights_sha256(stored_base),
-            "start_weights_sha256": weights_sha256(start),
+            "weights_sha256": base_sha256,
+            "start_weights_sha256": start_sha256,
         },
         "data": {
             "examples_per_step": spec.batch_size,
@@ -181,9 +156,9 @@ def execute(
         },
         "trainer_args": _trainer_args(args),
         "log_history": [_numbers(entry) for entry in history],
-        "cache_key": key,
+        "cache_key": run.key,
     }
-    write_json(tmp / "run.json", record)
+    RunRecord.from_json(record).write(tmp)
 
 
 def _tok(path: Path) -> Any:

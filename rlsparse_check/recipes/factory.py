@@ -4,7 +4,10 @@
 :class:`~rlsparse_check.design.Condition` for a seed and returns it as a
 :class:`~rlsparse_check.cases.CheckpointCase` against the base stored in the same dtype. Model,
 device, steps and the cache come from the session's options; every run is seeded (seeds are the
-unit of replication). Each case's ``meta`` holds the run's record (spec, seed, hashes, eval
+unit of replication). The session's model and device are resolved once, here, and every run's
+spec is resolved once (:func:`~rlsparse_check.recipes.resolved.resolve`) before it trains. Each
+case's ``meta`` holds the summary of the run's record
+(:meth:`~rlsparse_check.recipes.record.RunRecord.summary`: spec, seed, hashes, eval
 before/after, cache key), ``learned`` (the eval gain of this run is significant, exact McNemar
 test) and ``gain``.
 
@@ -27,39 +30,15 @@ __all__ = ["RunFactory", "TINY_MODEL_THREADS", "tiny_on_cpu"]
 
 #: torch CPU threads for runs of the built-in tiny models (see the module docstring).
 TINY_MODEL_THREADS = 1
-#: Keys of run.json kept in a case's meta (the rest -- log history, versions, which the report's
-#: provenance carries -- stays in the run folder, whose path is kept too).
-RECORD_KEYS = (
-    "spec",
-    "mask",
-    "master",
-    "wall_time_s",
-    "train_time_s",
-    "weights_sha256",
-    "cache_key",
-)
-
-
-def _summary(run: Any) -> dict[str, Any]:
-    record = run.record
-    out = {key: record[key] for key in RECORD_KEYS if key in record}
-    out["eval"] = {
-        side: {k: v for k, v in record["eval"][side].items() if k != "rewards"}
-        for side in ("before", "after")
-    }
-    out["eval"]["gain"] = record["eval"]["gain"]
-    out["base_weights_sha256"] = record["base"]["weights_sha256"]
-    out["device"] = record["device"]["kind"]
-    out["path"] = str(run.path)
-    out["cached"] = bool(run.cached)
-    return out
 
 
 def tiny_on_cpu(settings: Any) -> bool:
     """Whether the session trains a built-in tiny model on the CPU (one thread per run)."""
-    from rlsparse_check.models import resolve_device, resolve_model
+    from rlsparse_check import models
 
-    return resolve_model(settings.model).is_builtin and resolve_device(settings.device) == "cpu"
+    return models.resolve_model(settings.model).is_builtin and (
+        models.resolve_device(settings.device) == "cpu"
+    )
 
 
 class RunFactory:
@@ -77,7 +56,11 @@ class RunFactory:
         self._cases: dict[tuple[Condition, int], CheckpointCase] = {}
         self._made_from: dict[str, tuple[Condition, int]] = {}
         self._bases: dict[str, Path] = {}
-        if tiny_on_cpu(settings):
+        from rlsparse_check import models
+
+        self.model = models.resolve_model(settings.model)
+        self.device = models.resolve_device(settings.device)
+        if self.model.is_builtin and self.device == "cpu":
             from rlsparse_check.recipes.threads import pin_threads
 
             pin_threads(TINY_MODEL_THREADS)
@@ -104,19 +87,18 @@ class RunFactory:
     def resolved(self, condition: Condition, seed: int) -> Any:
         """The spec of ``condition`` with its rate, steps and coefficient filled in (the mask
         left out: it changes none of them)."""
-        from rlsparse_check.models import resolve_model
-
         spec = self.spec(Condition(condition.algo, condition.variant, condition.fields), seed)
-        return spec.resolved(builtin=resolve_model(self.settings.model).is_builtin)
+        return spec.resolved(builtin=self.model.is_builtin)
 
     def run(self, spec: Any) -> Any:
         """Train ``spec`` once per session (cached across sessions unless --no-cache)."""
         if spec not in self._runs:
-            from rlsparse_check.recipes import train
+            from rlsparse_check.recipes import resolve, train
 
-            run = train(spec, cache=self.cache)
+            resolved = resolve(spec, self.cache, model=self.model, device=self.device)
+            run = train(resolved, cache=self.cache)
             if self.publish_to is not None and not run.cached:
-                path = self.publish_to.put(run.record["cache_key"], run.path)
+                path = self.publish_to.put(run.record.cache_key, run.path)
                 run = dataclasses.replace(run, path=path)
             self._runs[spec] = run
         return self._runs[spec]
@@ -124,10 +106,9 @@ class RunFactory:
     def base(self, save_dtype: str = "bfloat16") -> Path:
         """The base checkpoint of the session's model, stored in ``save_dtype``."""
         if save_dtype not in self._bases:
-            from rlsparse_check.recipes import base_checkpoint
+            from rlsparse_check.recipes.base import base_entry
 
-            path = base_checkpoint(self.settings.model, save_dtype, cache=self.cache)
-            self._bases[save_dtype] = Path(path)
+            self._bases[save_dtype] = base_entry(self.model, save_dtype, self.cache)[0]
         return self._bases[save_dtype]
 
     def case(self, condition: Condition, seed: int) -> CheckpointCase:
@@ -136,17 +117,17 @@ class RunFactory:
         if key not in self._cases:
             spec = self.spec(condition, seed)
             run = self.run(spec)
-            gain = run_gain(run.record["eval"], alpha=self.alpha)
+            gain = run_gain(run.record.eval, alpha=self.alpha)
             meta = {
                 "source": "training",
                 "algo": condition.algo,
                 "seed": seed,
-                "task": run.record["task"],
+                "task": run.record.task,
                 "variant": condition.variant or "usual",
                 "save_dtype": spec.save_dtype,
                 "learned": gain["significant"],
                 "gain": gain,
-                "record": _summary(run),
+                "record": run.record.summary(run.path, run.cached),
             }
             tuned = Path(run.path)
             self._cases[key] = CheckpointCase(

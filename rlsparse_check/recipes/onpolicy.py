@@ -1,11 +1,16 @@
-"""The training loop PPO and PRIME share, with the surface the run body expects of a trainer
-(as TRL's have it): ``train()``, ``model``, ``accelerator``, ``args``, ``state.log_history``,
-transformers callbacks (the mask guard restores after each ``on_optimizer_step``) and
-``remove_callback``.
+"""The training loop PPO and PRIME share, with the surface
+:func:`~rlsparse_check.recipes.execute.execute` expects of a trainer (as TRL's have it):
+``train()``, ``model``, ``accelerator``, ``args``, ``state.log_history``, transformers callbacks
+(the mask guard restores after each ``on_optimizer_step`` and ``on_step_end``) and
+``remove_callback`` (:func:`~rlsparse_check.recipes.trainer.drop_printer` removes the printer).
+The recipes build it from a :class:`~rlsparse_check.recipes.trainer.Job`: the resolved spec, the
+fp32 start weights (``base_path``, also what :func:`frozen_copy` loads) and the device.
 
-Each rollout batch takes the next ``batch_size`` prompts (split evenly over the processes of an
-``accelerate launch``), samples ``num_generations`` completions per prompt with the policy and
-scores them (:meth:`OnPolicyTrainer.prepare`, written by each recipe), then serves
+Each rollout batch takes the next ``batch_size`` prompts of the task's seeded training draw
+(split evenly over the processes of an ``accelerate launch``) and samples ``num_generations``
+completions per prompt with the policy, scored by the task's verifier
+(:func:`~rlsparse_check.recipes.rollout.roll_out`); the recipe turns the rollout into per-row
+tensors (:meth:`OnPolicyTrainer.prepare`: advantages, old log-probs ...), then it serves
 ``ppo_epochs`` epochs of ``mini_batches`` policy updates (:meth:`OnPolicyTrainer.update`);
 ``steps`` counts updates, as TRL's ``max_steps`` does. Master weights stay in fp32 (bf16
 autocast only on GPUs that support it), AdamW at a constant rate (no weight decay on biases and
@@ -111,7 +116,7 @@ class OnPolicyTrainer:
         self.state.is_world_process_zero = self.accelerator.is_main_process
         self.state.is_local_process_zero = self.accelerator.is_local_main_process
         self.control = TrainerControl()
-        self.callbacks = [*job.callbacks, PrinterCallback()]  # run.py drops the printer
+        self.callbacks = [*job.callbacks, PrinterCallback()]  # drop_printer removes it
         disable_dropout_in_model(job.model)
         torch.manual_seed(spec.seed)  # any head a recipe initialises (e.g. PPO's value head)
         self.setup()

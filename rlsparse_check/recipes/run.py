@@ -1,38 +1,39 @@
 """Top level of the recipes: :func:`train` a run (cached) and return it as a :class:`Run`.
 
 A run folder holds ``model.safetensors`` (weights rounded to ``save_dtype``), ``config.json``,
-``generation_config.json``, the tokenizer files, ``run.json`` (see
-:data:`~rlsparse_check.recipes.execute.RUN_JSON_KEYS`) and the cache's ``MANIFEST.json``.
-Training starts from the base weights as fp32 master weights and keeps them in fp32; only the
-saved copy is rounded, exactly as the base is. Under ``accelerate launch`` every process trains
-and the main one writes the run (and ``out``); the others wait for it.
+``generation_config.json``, the tokenizer files, ``run.json`` (a
+:class:`~rlsparse_check.recipes.record.RunRecord`) and the cache's ``MANIFEST.json``. The spec is
+resolved once, here (:func:`~rlsparse_check.recipes.resolved.resolve`), and the
+:class:`~rlsparse_check.recipes.resolved.ResolvedRun` goes down to the run's execution. Training
+starts from the base weights as fp32 master weights and keeps them in fp32; only the saved copy
+is rounded, exactly as the base is. Under ``accelerate launch`` every process trains and the main
+one writes the run (and ``out``); the others wait for it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from rlsparse_check import models
 from rlsparse_check.errors import OptionError
-from rlsparse_check.models import resolve_device, resolve_model
-from rlsparse_check.recipes.base import base_checkpoint, versions
-from rlsparse_check.recipes.cache import CacheArg, cache_key, resolve_cache, throwaway
+from rlsparse_check.recipes.cache import CacheArg, RunCache, resolve_cache, throwaway
 from rlsparse_check.recipes.execute import execute
+from rlsparse_check.recipes.record import RunRecord
+from rlsparse_check.recipes.resolved import ResolvedRun, resolve
 from rlsparse_check.recipes.spec import RunSpec
-from rlsparse_check.recipes.store import publish, sha256_file, weights_sha256
+from rlsparse_check.recipes.store import publish
 
 __all__ = ["Run", "train", "lookup"]
 
 
 @dataclass(frozen=True)
 class Run:
-    """A finished run: its folder and the parsed ``run.json``."""
+    """A finished run: its folder and its record (``run.json``)."""
 
     path: Path
-    record: dict[str, Any]
+    record: RunRecord
     cached: bool = False
 
     @property
@@ -41,11 +42,11 @@ class Run:
 
     @property
     def gain(self) -> float:
-        return float(self.record["eval"]["gain"])
+        return self.record.gain
 
 
 def train(
-    spec: RunSpec,
+    spec: RunSpec | ResolvedRun,
     *,
     cache: CacheArg = "default",
     out: str | Path | None = None,
@@ -55,65 +56,51 @@ def train(
 
     ``cache``: a :class:`~rlsparse_check.recipes.cache.RunCache`, ``"default"``
     (``$RLSPARSE_CACHE`` or ``~/.cache/rlsparse-check``) or None (train afresh; nothing is kept
-    but the result).
+    but the result). ``spec`` may come resolved already (against the same cache).
     """
     cache = resolve_cache(cache)
-    model = resolve_model(spec.model)
-    spec = spec.resolved(builtin=model.is_builtin)
-    device = resolve_device(spec.device)
-    if spec.mask is not None and not Path(spec.mask).is_file():
-        raise OptionError(f"--mask {spec.mask}: no such file; write one with diff --masks")
-    mask_hash = _mask_hash(spec)
     if cache is None:
+        if isinstance(spec, ResolvedRun):
+            raise OptionError("a resolved run trains in the cache it was resolved against")
         if _launched():
             raise OptionError(
                 "--no-cache under accelerate launch: the processes share their run through the "
                 "cache; give --cache-dir DIR (a folder every process can read) instead"
             )
-        folder = throwaway(lambda c: train(spec, cache=c, progress=progress).path, out)
-        return Run(folder, json.loads((folder / "run.json").read_text()), cached=False)
-    start, key = _key(spec, cache, mask_hash)
+        model = models.resolve_model(spec.model)
+        device = models.resolve_device(spec.device)
+        folder = throwaway(
+            lambda c: _train(resolve(spec, c, model=model, device=device), c, None, progress).path,
+            out,
+        )
+        return Run(folder, RunRecord.read(folder), cached=False)
+    run = spec if isinstance(spec, ResolvedRun) else resolve(spec, cache)
+    return _train(run, cache, out, progress)
 
+
+def _train(run: ResolvedRun, cache: RunCache, out: str | Path | None, progress: bool) -> Run:
     def build(tmp: Path) -> None:
         from rlsparse_check.recipes.quiet import quiet
 
         with quiet():
-            execute(spec, start, device, tmp, progress, key, mask_hash, cache)
+            execute(run, tmp, progress, cache)
 
-    folder, hit = cache.get_or_build(key, build)
+    folder, hit = cache.get_or_build(run.key, build)
     main = _wait_for_main()
     if out is not None and main:
         folder = publish(folder, Path(out))
     _wait_for_main()
-    return Run(folder, json.loads((folder / "run.json").read_text()), cached=hit)
+    return Run(folder, RunRecord.read(folder), cached=hit)
 
 
-def _key(spec: RunSpec, cache: Any, mask_hash: str | None) -> tuple[Path, str]:
-    """The fp32 start of a resolved spec and its run's cache key."""
-    model = resolve_model(spec.model)
-    device = resolve_device(spec.device)
-    start = base_checkpoint(spec.model, "float32", cache=cache)
-    keyed = {**spec.to_dict(), "model": model.name, "mask": mask_hash, "device": device}
-    key = cache_key(
-        {"kind": "run", "spec": keyed, "base": weights_sha256(start), "versions": versions()}
-    )
-    return start, key
-
-
-def _mask_hash(spec: RunSpec) -> str | None:
-    """The content hash of the mask a spec trains in (it enters the key), None without one."""
-    return None if spec.mask is None else sha256_file(Path(spec.mask))
-
-
-def lookup(spec: RunSpec, cache: Any) -> Run | None:
+def lookup(spec: RunSpec, cache: RunCache) -> Run | None:
     """The cached run of ``spec`` if the cache holds it (verified), else None; trains nothing."""
-    spec = spec.resolved(builtin=resolve_model(spec.model).is_builtin)
     if spec.mask is not None and not Path(spec.mask).is_file():
         return None
-    folder = cache.get(_key(spec, cache, _mask_hash(spec))[1])
+    folder = cache.get(resolve(spec, cache).key)
     if folder is None:
         return None
-    return Run(folder, json.loads((folder / "run.json").read_text()), cached=True)
+    return Run(folder, RunRecord.read(folder), cached=True)
 
 
 def _launched() -> bool:
