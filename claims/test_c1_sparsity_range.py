@@ -21,8 +21,8 @@ from rlsparse_check.criteria import checkpoint_in_range, in_range, pct
 from rlsparse_check.criteria.combine import interval_fields
 from rlsparse_check.criteria.learning import guard, learned
 from rlsparse_check.criteria.range import family_level, position
-from rlsparse_check.measures.sparsity import fp32_twin_sparsity, gain_tests, sparsity_evidence
 from rlsparse_check.figures import tolerance_series
+from rlsparse_check.measures.sparsity import fp32_twin_sparsity, gain_tests, sparsity_evidence
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C1"]

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, norms_spared, pct, spread_across_blocks
-from rlsparse_check.masks import NO_LAYER
 from rlsparse_check.figures import layer_kind_heatmap
+from rlsparse_check.masks import NO_LAYER
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C8"]
