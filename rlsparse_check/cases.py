@@ -40,8 +40,8 @@ class CheckpointCase:
 @functools.cache
 def content_hash(path: Path) -> str:
     """The full content hash of a checkpoint's weights, once per session
-    (:func:`rlsparse_check.recipes.store.weights_sha256`)."""
-    from rlsparse_check.recipes.store import weights_sha256
+    (:func:`rlsparse_check.hashes.weights_sha256`)."""
+    from rlsparse_check.hashes import weights_sha256
 
     return weights_sha256(Path(path))
 

@@ -21,7 +21,7 @@ MAX_LINES = 300
 CLAIM_TEST_LINES = 80
 #: The package's layers, lowest first: a module imports from its own layer or those below.
 LAYERS = (
-    ("errors", "atomic", "numbers", "safetensors_format", "results", "thresholds"),
+    ("errors", "atomic", "hashes", "numbers", "safetensors_format", "results", "thresholds"),
     ("shards", "checkpoints", "native", "masks", "diff", "stats", "overlap", "delta"),
     ("measures", "criteria", "claims", "figures", "cases"),
     ("models", "tasks"),
