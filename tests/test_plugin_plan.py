@@ -137,3 +137,44 @@ def test_plan_probes_once_prints_the_runs_and_trains_nothing(tmp_path: Path) -> 
     assert "--steps 1: about" in over.stdout and "(still over)" in over.stdout
     assert trained_runs(tmp_path / "cache") == []
     assert not (tmp_path / "report").exists()
+
+
+def test_the_base_accuracy_is_said_before_training_and_kept_for_the_next_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rlsparse_check.plugin import pretrain
+    from rlsparse_check.recipes import RunCache, base_checkpoint
+    from rlsparse_check.recipes import headroom as measured
+
+    cache = RunCache(tmp_path / "cache")
+    settings = Settings(seeds=1, algos=("grpo",))
+    factory = fake_factory(settings)
+    factory.cache = cache
+    factory.resolved = lambda condition, seed: factory.spec(condition, seed).resolved(builtin=True)
+    factory.base = lambda dtype: base_checkpoint(settings.model, dtype, cache=cache)
+    lines: list[str] = []
+    reporter = SimpleNamespace(write_line=lambda text, **_: lines.append(text))
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter))
+    calls = []
+    real = measured.base_accuracy
+
+    def counted(*args: Any, **kw: Any) -> dict:
+        calls.append(args)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(measured, "base_accuracy", counted)
+    pretrain._say_headroom(config, settings, factory)
+    pretrain._say_headroom(config, settings, factory)
+    first = real(settings.model, "add", cache=cache)["accuracy"]
+    assert len(calls) == 1  # the second session reads the stored figure
+    assert lines == [f"rlsparse-check: base eval accuracy {100 * first:.1f}% on add"] * 2
+    assert 0.05 < first < 0.9  # the built-in base leaves room: no warning line
+
+
+def test_a_base_at_its_ceiling_is_named_with_the_option_that_changes_the_difficulty():
+    from rlsparse_check.tasks import headroom_message
+
+    assert headroom_message("add", 0.5) is None
+    high = headroom_message("rg:chain_sum", 0.97)
+    low = headroom_message("rg:chain_sum", 0.01)
+    assert "--task" in high and "--task" in low and high != low
