@@ -18,7 +18,7 @@ from rlsparse_check.recipes.store import save_checkpoint, weights_sha256
 
 __all__ = ["DATA", "RECIPE_VERSION", "base_checkpoint", "source_weights", "versions"]
 
-RECIPE_VERSION = 2  # bump when a recipe changes results, so cached runs are not reused
+RECIPE_VERSION = 3  # bump when a recipe changes results, so cached runs are not reused
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
