@@ -27,10 +27,11 @@ def test_labels_name_algorithm_variant_and_seed():
     assert Condition("grpo", "kl0.05", (("beta", 0.05),)).label(2) == "grpo-kl0.05-seed2"
 
 
-def test_the_frontier_has_three_rungs_for_rl_and_sft_at_the_rl_rate():
+def test_the_frontier_covers_the_rising_part_for_rl_and_sft_at_the_rl_rate():
     d = design(Settings(steps=30))
     frontier = d.frontier()
-    assert [n for n, _ in frontier["grpo"]] == [10, 20, 30]
+    assert [n for n, _ in frontier["grpo"]] == [2, 5, 10, 20, 30]
+    assert [n for n, _ in design(Settings()).frontier()["sft"]] == [10, 25, 50, 100, 150]
     assert frontier["grpo"][-1][1] == Condition("grpo")  # the top rung is the usual run
     assert all(dict(c.fields)["lr"] == d.rl_lr for _, c in frontier["sft"])
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from rlsparse_check.results import Decision, Verdict, decide, worst
 
-__all__ = ["pct", "p_text", "all_of", "correct", "verdict_of"]
+__all__ = ["pct", "p_text", "all_of", "correct", "verdict_of", "interval_fields"]
 
 
 def pct(x: float | None) -> str:
@@ -49,3 +49,9 @@ def correct(tests: Mapping[str, dict[str, Any]], method: str, key: str = "p") ->
 
 def verdict_of(supports: bool, refutes: bool, why: str, n: int = 1, min_n: int = 1) -> Decision:
     return decide(supports=supports, refutes=refutes and not supports, n=n, min_n=min_n, why=why)
+
+
+def interval_fields(lo: float, hi: float, level: float, kind: str) -> dict[str, Any]:
+    """An interval as report.json writes it: ``ci`` with its ``ci_level`` and ``ci_kind``
+    ("two-sided" or "one-sided bounds")."""
+    return {"ci": [float(lo), float(hi)], "ci_level": float(level), "ci_kind": kind}

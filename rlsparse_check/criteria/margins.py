@@ -1,14 +1,25 @@
 """Bounds against a margin: "A exceeds B by at least a margin" (C2, C6, C9a), "a mean stays
-below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check)."""
+below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check); and the
+conditions a comparison at matched gain needs (C2): the gains are precise enough and the matched
+gain lies where both frontiers still rise (on a plateau, matching gains matches noise)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rlsparse_check.criteria.combine import p_text, verdict_of
-from rlsparse_check.results import Decision
+from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["much_greater", "margin_figures", "at_most", "equivalent"]
+__all__ = [
+    "much_greater",
+    "margin_figures",
+    "at_most",
+    "equivalent",
+    "on_rising_part",
+    "precise_gains",
+    "sparser_at_matched_gain",
+]
 
 
 def much_greater(
@@ -85,3 +96,57 @@ def equivalent(
     return verdict_of(
         p_adjusted < alpha, outside, why + (": outside the margin" * outside), n, min_n
     )
+
+
+def on_rising_part(rises: Sequence[Any], alpha: float) -> Decision:
+    """Every frontier still rising at the matched gain: the rungs around it differ in gain by
+    a one-sided paired t over seeds with p < ``alpha`` (``rises``: :class:`Rise` per curve).
+    Otherwise inconclusive, naming the flat curve."""
+    if not rises:
+        return Decision(Verdict.INCONCLUSIVE, "the frontiers share no eval gain")
+    flat = []
+    for r in rises:
+        if r.rungs is None:
+            flat.append(f"{r.what}: the matched gain {r.gain:+.3f} lies outside its curve")
+        elif r.p is None or not (r.p < alpha and r.rise > 0):
+            flat.append(
+                f"{r.what}: gain rises {r.rise:+.3f} between rungs {r.rungs[0] + 1} and "
+                f"{r.rungs[1] + 1} around {r.gain:+.3f} (one-sided p {p_text(r.p)})"
+            )
+    if flat:
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            "the matched gain is not where both frontiers still rise (" + "; ".join(flat) + ")",
+        )
+    return Decision(Verdict.REPRODUCED, "both frontiers rise at the matched gain")
+
+
+def precise_gains(ses: Mapping[str, float], limit: float) -> Decision:
+    """Every run's eval standard error at most ``limit``; else inconclusive, naming them."""
+    noisy = {k: v for k, v in ses.items() if not v <= limit}
+    if noisy:
+        worst = ", ".join(f"{k} {v:.3f}" for k, v in sorted(noisy.items())[:4])
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"{len(noisy)} run(s) evaluated with a standard error above {limit:g} ({worst})",
+        )
+    return Decision(Verdict.REPRODUCED, f"every eval standard error at most {limit:g}")
+
+
+def sparser_at_matched_gain(
+    test: Any, conditions: Sequence[Decision], learned: Sequence[Decision], margin: float,
+    alpha: float,
+) -> Decision:  # fmt: skip
+    """C2: the margin rule on the differences at matched gain (``test``: a MarginTest, None
+    when fewer than two seed pairs share a gain), unless a condition (eval precision, rising
+    curves) fails (the first failing one decides) or an arm did not learn (the guard)."""
+    from rlsparse_check.criteria.learning import guard
+
+    if test is None:
+        verdict = Decision(Verdict.INCONCLUSIVE, "fewer than two seed pairs share a gain")
+    else:
+        verdict = much_greater("RL minus SFT sparsity at matched gain", test, margin, alpha)
+    failed = [d for d in conditions if d.verdict is not Verdict.REPRODUCED]
+    if not learned:
+        learned = [Decision(Verdict.INCONCLUSIVE, "no frontier reaches the matched gain")]
+    return guard(failed[0] if failed else verdict, *learned)

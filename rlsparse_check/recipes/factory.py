@@ -47,7 +47,7 @@ def _summary(run: Any) -> dict[str, Any]:
         side: {k: v for k, v in record["eval"][side].items() if k != "rewards"}
         for side in ("before", "after")
     }
-    out["eval"]["gain"] = record["eval"]["gain"]
+    out["eval"].update({k: v for k, v in record["eval"].items() if k.startswith("gain")})
     out["base_weights_sha256"] = record["base"]["weights_sha256"]
     out["device"] = record["device"]["kind"]
     out["path"] = str(run.path)

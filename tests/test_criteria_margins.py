@@ -1,0 +1,40 @@
+"""C2's conditions at matched gain: precise gains, rising curves, and the guard around them."""
+
+from __future__ import annotations
+
+from rlsparse_check.criteria.margins import on_rising_part, precise_gains, sparser_at_matched_gain
+from rlsparse_check.measures.frontier import Rise
+from rlsparse_check.results import Decision, Verdict
+from rlsparse_check.stats import margin_test
+
+OK = Decision(Verdict.REPRODUCED, "ok")
+
+
+def test_a_matched_gain_on_a_plateau_or_outside_the_curve_is_inconclusive():
+    rising = Rise("grpo", 0.1, (0, 1), 0.08, 0.01)
+    flat = Rise("sft", 0.1, (3, 4), 0.005, 0.4)
+    assert on_rising_part([rising, rising], 0.05).verdict is Verdict.REPRODUCED
+    out = on_rising_part([rising, flat], 0.05)
+    assert out.verdict is Verdict.INCONCLUSIVE and "sft: gain rises +0.005" in out.reason
+    assert on_rising_part([Rise("sft", 0.4, None, 0.0, None)], 0.05).verdict is Verdict.INCONCLUSIVE
+    assert on_rising_part([], 0.05).verdict is Verdict.INCONCLUSIVE
+
+
+def test_an_eval_noisier_than_the_limit_is_named():
+    assert precise_gains({"a": 0.012, "b": 0.018}, 0.02).verdict is Verdict.REPRODUCED
+    out = precise_gains({"a": 0.012, "b": 0.05}, 0.02)
+    assert out.verdict is Verdict.INCONCLUSIVE and "b 0.050" in out.reason
+
+
+def test_the_margin_decides_only_when_conditions_hold_and_both_arms_learned():
+    sparse = margin_test([0.4, 0.42, 0.41], None, 0.1, level=0.95)
+    assert sparser_at_matched_gain(sparse, [OK], [OK, OK], 0.1, 0.05).verdict is Verdict.REPRODUCED
+    dense = margin_test([0.0, 0.01, -0.01], None, 0.1, level=0.95)
+    refuted = sparser_at_matched_gain(dense, [OK], [OK, OK], 0.1, 0.05)
+    assert refuted.verdict is Verdict.NOT_REPRODUCED
+    flat = Decision(Verdict.INCONCLUSIVE, "flat")
+    assert sparser_at_matched_gain(dense, [flat], [OK], 0.1, 0.05).verdict is Verdict.INCONCLUSIVE
+    idle = Decision(Verdict.INCONCLUSIVE, "sft did not learn")
+    out = sparser_at_matched_gain(sparse, [OK], [OK, idle], 0.1, 0.05)
+    assert out.verdict is Verdict.INCONCLUSIVE and "sft did not learn" in out.reason
+    assert sparser_at_matched_gain(None, [OK], [OK], 0.1, 0.05).verdict is Verdict.INCONCLUSIVE
