@@ -38,3 +38,34 @@ def test_the_margin_decides_only_when_conditions_hold_and_both_arms_learned():
     out = sparser_at_matched_gain(sparse, [OK], [OK, idle], 0.1, 0.05)
     assert out.verdict is Verdict.INCONCLUSIVE and "sft did not learn" in out.reason
     assert sparser_at_matched_gain(None, [OK], [OK], 0.1, 0.05).verdict is Verdict.INCONCLUSIVE
+
+
+def _c6(own_mean, ext_mean, floor_mean, n, sims=2000, broken=False):
+    """Verdict rates of C6's margin rule with the floor guard (``broken``: without it)."""
+    import numpy as np
+
+    from rlsparse_check.criteria.margins import much_greater, with_room
+    from rlsparse_check.measures.frontier import headroom
+
+    rng = np.random.default_rng(3)
+    counts = dict.fromkeys(Verdict, 0)
+    for _ in range(sims):
+        own, ext = rng.normal(own_mean, 0.01, n), rng.normal(ext_mean, 0.01, n)
+        floor = rng.normal(floor_mean, 0.01, n)
+        d = much_greater("x", margin_test(own, ext, 0.1, level=0.95), 0.1, 0.05)
+        if not broken:
+            d = with_room(d, headroom({"own": own, "ext": ext}, floor).room, 0.1)
+        counts[d.verdict] += 1
+    return {v: c / sims for v, c in counts.items()}
+
+
+def test_arms_at_the_floor_are_inconclusive_not_refuted_and_a_broken_rule_refutes_them():
+    assert _c6(0.094, 0.092, 0.09, 3)[Verdict.NOT_REPRODUCED] == 0.0
+    assert _c6(0.094, 0.092, 0.09, 3, broken=True)[Verdict.NOT_REPRODUCED] > 0.9
+
+
+def test_with_room_the_rule_keeps_its_size_and_power_at_n_3():
+    null = _c6(0.40, 0.30, 0.09, 3)  # exactly the margin apart: false reproduced near alpha
+    assert null[Verdict.REPRODUCED] < 0.05 + 4 * (0.05 * 0.95 / 2000) ** 0.5
+    assert _c6(0.55, 0.30, 0.09, 3)[Verdict.REPRODUCED] > 0.9
+    assert _c6(0.32, 0.30, 0.09, 3)[Verdict.NOT_REPRODUCED] > 0.9  # room, no difference

@@ -19,6 +19,7 @@ __all__ = [
     "on_rising_part",
     "precise_gains",
     "sparser_at_matched_gain",
+    "with_room",
 ]
 
 
@@ -150,3 +151,17 @@ def sparser_at_matched_gain(
     if not learned:
         learned = [Decision(Verdict.INCONCLUSIVE, "no frontier reaches the matched gain")]
     return guard(failed[0] if failed else verdict, *learned)
+
+
+def with_room(decision: Decision, room: float, margin: float) -> Decision:
+    """C6: a refutation needs room to show the margin: when the sparser arm sits less than
+    ``margin`` above the sparsity floor, both arms are at the floor and the comparison cannot
+    tell them apart: inconclusive. (A reproduction already implies that room.)"""
+    if decision.verdict is Verdict.NOT_REPRODUCED and room < margin:
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"both arms sit at the sparsity floor (the sparser one {100 * room:+.2f} pp above "
+            f"it, less than the {100 * margin:g} pp margin): no room for the difference; "
+            f"{decision.reason}",
+        )
+    return decision

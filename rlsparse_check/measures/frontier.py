@@ -217,3 +217,30 @@ def at_matched_gain(
         if r.rungs is not None
     }
     return Matched(gains, diffs, gain, rises, reached)
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """How far each arm's mean sparsity sits above the ``floor`` (the mean sparsity of the
+    densest run: SFT at its usual rate for the full budget, which no comparison of the design
+    can go below); ``room``: the sparser arm's, the most any difference between arms can show."""
+
+    floor: float
+    arms: dict[str, float]
+
+    @property
+    def room(self) -> float:
+        return max(self.arms.values())
+
+    def figures(self) -> dict:
+        return {
+            "floor": self.floor,
+            "floor_run": "SFT at its usual rate, full budget (the densest run)",
+            "above_floor": self.arms,
+            "room": self.room,
+        }
+
+
+def headroom(arms: Mapping[str, Sequence[float]], floor: Sequence[float]) -> Headroom:
+    low = float(np.mean(floor))
+    return Headroom(low, {k: float(np.mean(v)) - low for k, v in arms.items()})
