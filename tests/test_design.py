@@ -68,6 +68,16 @@ def test_each_claim_asks_only_for_its_runs_without_repeats():
     c4 = conditions_for({"C4"}, d)
     assert {c.mask for c in c4} == {"", "rl", "random"}
     assert d.invariance() in conditions_for({"regime"}, d)
+    assert d.invariances()["sft"] == Condition(
+        "sft", "lr1e-05-s300", (("lr", 1e-5), ("steps", 300))
+    )  # SFT at its published rate (half the built-in one) for twice the steps
+    assert d.invariances()["sft"] in conditions_for({"regime"}, d)
+    pairs = d.rate_pairs()
+    assert dict(pairs["grpo"]["short"].fields) == {"lr": 2e-5, "steps": 15}
+    assert pairs["sft"]["high"] == d.sft_usual() and dict(pairs["sft"]["low"].fields)["lr"] == 2e-6
+    assert Condition("sft-self", "lr2e-06", (("lr", 2e-6), ("steps", 150))) in conditions_for(
+        {"C6"}, d
+    )
     every = conditions_for({f"C{i}" for i in range(1, 10)} | {"regime"}, d)
     assert len(every) == len(set(every))
     assert every.index(Condition("grpo", "rlmask", mask="rl")) > every.index(Condition("grpo"))
