@@ -28,9 +28,14 @@ CLAIM = CLAIMS["C2"]
 
 
 def test_rl_updates_are_sparser_than_sft_updates(
-    requires_training, run_factory, frontier_runs, usual_rate_runs, checkpoint_diffs,
-    rlsparse_settings, record_claim,
-):  # fmt: skip
+    requires_training,
+    run_factory,
+    frontier_runs,
+    usual_rate_runs,
+    checkpoint_diffs,
+    rlsparse_settings,
+    record_claim,
+):
     from rlsparse_check.measures.frontier import at_matched_gain, frontier_of, plot
     from rlsparse_check.measures.learning import gain_tests
     from rlsparse_check.stats import margin_test
@@ -64,7 +69,7 @@ def test_rl_updates_are_sparser_than_sft_updates(
                 if test
                 else ""
             )
-            + decision.verdict.value.replace("_", " "),  # fmt: skip
+            + decision.verdict.value.replace("_", " "),
             criterion=f"RL - SFT sparsity at matched gain, same rate >= {s.sparser_margin:g} "
             "(one-sided lower bound over seed pairs)",
             measured={
@@ -75,7 +80,7 @@ def test_rl_updates_are_sparser_than_sft_updates(
                 "learned": {
                     **{a: g.verdict.value == "reproduced" for a, g in guards.items()},
                     "figures": {a: t.figures() for a, t in arms.items()},
-                },  # fmt: skip
+                },
                 "eval_se": {"max": max(f.ses.values()), "limit": s.max_eval_se},
                 "frontier": f.rows,
                 "usual_rates": {"rl_lr": d.rl_lr, "sft_lr": sft_lr, **usual, "beside": beside},
@@ -89,7 +94,7 @@ def test_rl_updates_are_sparser_than_sft_updates(
                     entry("sparser-margin", s.sparser_margin),
                     entry("alpha", s.alpha),
                     entry("max-eval-se", s.max_eval_se),
-                ],  # fmt: skip
+                ],
             },
             runs=[
                 c.run_record() for rungs in frontier_runs.values() for _, cs in rungs for c in cs

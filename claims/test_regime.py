@@ -50,11 +50,11 @@ def test_the_runs_are_in_the_published_regime(
             **{
                 k: [(checkpoint_diffs.bitwise(c).sparsity, c.meta["gain"]["gain"]) for c in v]
                 for k, v in runs.items()
-            },  # fmt: skip
+            },
             "rates": (
                 runs["usual"][0].meta["record"]["spec"]["lr"],
                 runs["published"][0].meta["record"]["spec"]["lr"],
-            ),  # fmt: skip
+            ),
             "lr_x_steps": runs["usual"][0].meta["record"]["spec"]["lr"]
             * runs["usual"][0].meta["record"]["spec"]["steps"],
         }

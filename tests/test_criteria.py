@@ -25,10 +25,9 @@ from rlsparse_check.criteria import (
     norms_spared,
     overlap_above_chance,
     spread_across_blocks,
-    trend,
 )
 from rlsparse_check.results import Decision, Verdict
-from rlsparse_check.stats import blocked_trend_test, margin_test, tost
+from rlsparse_check.stats import margin_test, tost
 
 R, N, U = Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE  # U: undecided
 ALPHA = 0.05
@@ -264,26 +263,6 @@ def test_norms_must_be_spared_beyond_what_their_magnitude_explains():
     assert norms_spared(0.3, 0.05, spared, ALPHA).verdict is N
     assert norms_spared(0.0, 0.05, {"entries": 0}, ALPHA).verdict is U
     assert norms_spared(None, 0.05, spared, ALPHA).verdict is U
-
-
-def trend_verdict(x, y, blocks):
-    falling = blocked_trend_test(x, y, blocks, alternative="less")
-    rising = blocked_trend_test(x, y, blocks, alternative="greater")
-    return trend("t", falling, rising, ALPHA).verdict
-
-
-def test_trend_reaches_every_verdict():
-    x, blocks = [1, 2, 3, 4] * 3, [0] * 4 + [1] * 4 + [2] * 4
-    assert trend_verdict(x, [-v for v in x], blocks) is R
-    assert trend_verdict(x, list(x), blocks) is N
-    assert trend_verdict(x, [0.5, 0.4, 0.6, 0.5] * 3, blocks) is U
-
-
-def test_trend_under_no_trend_rarely_reproduces():
-    rng = np.random.default_rng(6)
-    x, blocks = [1, 2, 3, 4] * 3, [0] * 4 + [1] * 4 + [2] * 4
-    verdicts = [trend_verdict(x, rng.normal(size=12), blocks) for _ in range(400)]
-    assert rate(verdicts, R) <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / 400)
 
 
 def test_kappa_judges_agreement_beyond_the_base_rate():

@@ -54,13 +54,17 @@ def test_every_algorithm_with_the_rate_factor_is_checked_or_listed_and_the_worst
     }
     moved = {**same, "published": [(0.60, 0.24), (0.61, 0.25), (0.62, 0.22)]}
     out = invariances(
-        {"grpo": same, "sft": same}, ["grpo", "sft", "dpo"], margin=0.05, alpha=0.05,
+        {"grpo": same, "sft": same},
+        ["grpo", "sft", "dpo"],
+        margin=0.05,
+        alpha=0.05,
         correction="holm",
-    )  # fmt: skip
+    )
     assert out["verdict"] == "reproduced" and out["unchecked"] == ["dpo"]
     assert out["by_algorithm"]["sft"]["sparsity"]["ci_level"] == 0.9
     assert "p_adjusted" in out["by_algorithm"]["grpo"]["gain"]
-    bad = invariances({"grpo": same, "sft": moved}, ["grpo", "sft"], margin=0.05, alpha=0.05,
-                      correction="holm")  # fmt: skip
+    bad = invariances(
+        {"grpo": same, "sft": moved}, ["grpo", "sft"], margin=0.05, alpha=0.05, correction="holm"
+    )
     assert bad["verdict"] == "not_reproduced" and bad["unchecked"] == []
     assert bad["by_algorithm"]["grpo"]["verdict"] == "reproduced"

@@ -17,15 +17,15 @@ The shapes of evidence:
   entirely outside the margin refutes;
 * overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
   the attainable excess, with the null's noise as its bounds, plus the corrected p-value;
-* exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8, C9c): no sampling, so the
-  value is compared with its threshold directly.
+* exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8) or of a fitted prediction
+  (C9c): no sampling of the figure itself, so it is compared with its threshold directly.
 """
 
 from __future__ import annotations
 
 from rlsparse_check.criteria.combine import all_of, correct, p_text, pct
 from rlsparse_check.criteria.margins import at_most, equivalent, margin_figures, much_greater
-from rlsparse_check.criteria.mechanism import agreement_beyond_chance, trend
+from rlsparse_check.criteria.mechanism import agreement_beyond_chance, predicted, rate_not_steps
 from rlsparse_check.criteria.overlap import overlap_above_chance
 from rlsparse_check.criteria.range import checkpoint_in_range, in_range
 from rlsparse_check.criteria.structure import full_rank, norms_spared, spread_across_blocks
@@ -45,6 +45,7 @@ __all__ = [
     "full_rank",
     "spread_across_blocks",
     "norms_spared",
-    "trend",
+    "rate_not_steps",
+    "predicted",
     "agreement_beyond_chance",
 ]

@@ -135,9 +135,12 @@ def precise_gains(ses: Mapping[str, float], limit: float) -> Decision:
 
 
 def sparser_at_matched_gain(
-    test: Any, conditions: Sequence[Decision], learned: Sequence[Decision], margin: float,
+    test: Any,
+    conditions: Sequence[Decision],
+    learned: Sequence[Decision],
+    margin: float,
     alpha: float,
-) -> Decision:  # fmt: skip
+) -> Decision:
     """C2: the margin rule on the differences at matched gain (``test``: a MarginTest, None
     when fewer than two seed pairs share a gain), unless a condition (eval precision, rising
     curves) fails (the first failing one decides) or an arm did not learn (the guard)."""

@@ -138,18 +138,27 @@ def invariances(
     check of their own."""
     from rlsparse_check.results import worst
 
-    family = {(a, k): t for a, c in checks.items()
-              for k, t in _tests(c["usual"], c["published"], alpha, margin).items()}  # fmt: skip
+    family = {
+        (a, k): t
+        for a, c in checks.items()
+        for k, t in _tests(c["usual"], c["published"], alpha, margin).items()
+    }
     correct(family, correction)
     by_algo, verdicts, reasons = {}, [], []
     for algo, c in checks.items():
         tests = {k: family[(algo, k)] for k in ("sparsity", "gain")}
         decision = _decide(tests, len(c["usual"]), margin, alpha)
         verdicts.append(decision.verdict)
-        reasons.append(f"{algo}: lr {c['rates'][0]:g} vs {c['rates'][1]:g} at lr x steps "
-                       f"{c['lr_x_steps']:g}: {decision.reason}")  # fmt: skip
-        by_algo[algo] = {"verdict": decision.verdict.value, "rates": list(c["rates"]),
-                         "lr_x_steps": c["lr_x_steps"], **tests}  # fmt: skip
+        reasons.append(
+            f"{algo}: lr {c['rates'][0]:g} vs {c['rates'][1]:g} at lr x steps "
+            f"{c['lr_x_steps']:g}: {decision.reason}"
+        )
+        by_algo[algo] = {
+            "verdict": decision.verdict.value,
+            "rates": list(c["rates"]),
+            "lr_x_steps": c["lr_x_steps"],
+            **tests,
+        }
     unchecked = sorted(set(uses_factor) - set(checks))
     return {
         "verdict": worst(verdicts).value if verdicts else "not_applicable",
