@@ -69,3 +69,46 @@ def test_with_room_the_rule_keeps_its_size_and_power_at_n_3():
     assert null[Verdict.REPRODUCED] < 0.05 + 4 * (0.05 * 0.95 / 2000) ** 0.5
     assert _c6(0.55, 0.30, 0.09, 3)[Verdict.REPRODUCED] > 0.9
     assert _c6(0.32, 0.30, 0.09, 3)[Verdict.NOT_REPRODUCED] > 0.9  # room, no difference
+
+
+def _recovery(gap, n, seed=0, sims=1000):
+    """C4 on simulated seeds: the masked run ends ``gap`` farther than a second seed."""
+    import numpy as np
+
+    from rlsparse_check.criteria.margins import recovery_decision
+    from rlsparse_check.measures.recovery import Recovery
+    from rlsparse_check.stats import one_sample, tost
+
+    rng = np.random.default_rng(seed)
+    counts = dict.fromkeys(Verdict, 0)
+    for _ in range(sims):
+        seed_d = rng.normal(0.5, 0.03, n)
+        mask_d = seed_d + gap + rng.normal(0, 0.03, n)
+        full = rng.normal(0.6, 0.01, n)
+        masked = full + rng.normal(0, 0.01, n)
+        r = Recovery(
+            {"full": list(full), "rl_mask": list(masked), "random_mask": list(full)},
+            {"rl_mask": list(mask_d), "random_mask": list(mask_d), "seed": list(seed_d)},
+            {"rl_mask": [0] * n, "random_mask": [0] * n},
+            [],
+            {"rl_mask": tost(masked - full, None, margin=0.05, alpha=0.05)},
+            margin_test(mask_d - seed_d, None, 0.0, level=0.95),
+            margin_test(mask_d, None, 0.1, level=0.95),
+            one_sample(masked - full + 1e-3 * rng.normal(size=n), 0.0, "greater"),
+        )
+        counts[recovery_decision(r, None, 0.05, 0.05, "holm", OK)[0].verdict] += 1
+    return {k: v / sims for k, v in counts.items()}
+
+
+def test_c4_at_the_seed_reference_is_rarely_reproduced_and_much_closer_is_at_n_3():
+    assert _recovery(0.0, 3)[Verdict.REPRODUCED] < 0.05 + 4 * (0.05 * 0.95 / 1000) ** 0.5
+    assert _recovery(-0.3, 3)[Verdict.REPRODUCED] > 0.8
+    assert _recovery(0.3, 3)[Verdict.NOT_REPRODUCED] > 0.8
+
+
+def test_c4_leaks_and_a_full_run_that_did_not_learn_make_it_inconclusive():
+    from rlsparse_check.criteria.margins import recovered
+
+    out = recovered(OK, OK, {"rl_mask": 3, "random_mask": 0})
+    assert out.verdict is Verdict.INCONCLUSIVE and "rl_mask 3" in out.reason
+    assert recovered(OK, OK, {"rl_mask": 0}).verdict is Verdict.REPRODUCED

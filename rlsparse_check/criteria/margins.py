@@ -20,6 +20,9 @@ __all__ = [
     "precise_gains",
     "sparser_at_matched_gain",
     "with_room",
+    "recovered",
+    "recovery_decision",
+    "beats_random",
 ]
 
 
@@ -63,15 +66,26 @@ def margin_figures(test: Any) -> dict[str, Any]:
     }
 
 
-def at_most(what: str, test: Any, limit: float, alpha: float) -> Decision:
+def at_most(
+    what: str,
+    test: Any,
+    limit: float,
+    alpha: float,
+    *,
+    p_below: float | None = None,
+    p_above: float | None = None,
+) -> Decision:
     """A mean over seeds at most ``limit`` (a MarginTest of the values against the limit at
     level ``1 - alpha``): the upper bound at or below the limit supports, the lower bound above
-    it refutes."""
+    it refutes. ``p_below``/``p_above`` replace the test's p-values with adjusted ones."""
+    down = test.p_below if p_below is None else p_below
+    up = test.p_above if p_above is None else p_above
     why = (
         f"{what}: mean {test.diff:.4g}, one-sided {100 * (1 - alpha):g}% bounds "
-        f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (n={test.n})"
+        f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (adjusted p below "
+        f"{p_text(down)}, above {p_text(up)}; n={test.n})"
     )
-    return verdict_of(test.p_below < alpha, test.p_above < alpha, why, test.n)
+    return verdict_of(down < alpha, up < alpha, why, test.n)
 
 
 def equivalent(
@@ -168,3 +182,63 @@ def with_room(decision: Decision, room: float, margin: float) -> Decision:
             f"{decision.reason}",
         )
     return decision
+
+
+def recovered(eq: Decision, close: Decision, leaked: Mapping[str, int]) -> Decision:
+    """C4: eval equivalence and nearly identical parameters must both hold; any entry changed
+    outside a mask makes the masked runs invalid: inconclusive, whatever the parts say."""
+    from rlsparse_check.criteria.combine import all_of
+
+    decision = all_of([("eval equivalence", eq), ("nearly identical parameters", close)])
+    if any(leaked.values()):
+        counts = ", ".join(f"{k} {v}" for k, v in leaked.items())
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"masking did not hold (entries changed outside the masks: {counts}): the masked "
+            f"runs are invalid; {decision.reason}",
+        )
+    return decision
+
+
+def beats_random(p: float | None, rl_distance: float, random_distance: float, alpha: float):
+    """C4's control (reported, not deciding): the RL mask beats a random mask of equal
+    per-tensor density when its eval is significantly higher (one-sided ``p`` < ``alpha``) and
+    its update ends closer to the full run's."""
+    return p is not None and p < alpha and rl_distance < random_distance
+
+
+def recovery_decision(
+    r: Any,
+    fixed: float | None,
+    margin: float,
+    alpha: float,
+    correction: str,
+    full_learned: Decision,
+) -> tuple[Decision, Any, dict[str, float]]:
+    """C4's verdict from a :class:`~rlsparse_check.measures.recovery.Recovery`: (i) the eval
+    TOST of the RL-mask run, (ii) its distance no farther than the seed reference (paired bounds
+    of the gap against 0), or than ``fixed`` when given; the two deciding tests (three p-values:
+    TOST, near, far) corrected together; the leak override and the learning guard on top.
+    Returns the decision, the deciding distance test and the adjusted p-values."""
+    from rlsparse_check.criteria.combine import correct
+    from rlsparse_check.criteria.learning import guard
+
+    dist, limit = (r.closer, 0.0) if fixed is None else (r.fixed, fixed)
+    t = r.tost["rl_mask"]
+    family = {"tost": {"p": t.p_value}, "near": {"p": dist.p_below}, "far": {"p": dist.p_above}}
+    correct(family, correction)
+    adj = {k: v["p_adjusted"] for k, v in family.items()}
+    n = len(r.after["full"])
+    eq = equivalent(
+        "eval reward, RL mask minus full (paired)",
+        t.effect,
+        tuple(t.ci),
+        adj["tost"],
+        margin,
+        alpha,
+        n=n,
+    )
+    what = "RL-mask distance" + (" minus a second seed's distance" if fixed is None else "")
+    close = at_most(what, dist, limit, alpha, p_below=adj["near"], p_above=adj["far"])
+    leaks = {k: sum(v) for k, v in r.leaks.items()}
+    return guard(recovered(eq, close, leaks), full_learned), dist, adj
