@@ -88,12 +88,6 @@ THRESHOLDS: dict[str, Threshold] = {
         "harness",
         "'norm parameters are almost never updated' read as at most 5% of norm entries changed",
     ),
-    "min-kappa": Threshold(
-        0.80,
-        "harness",
-        "Cohen's kappa of 0.8, 'almost perfect' agreement beyond the base rate (Landis and "
-        "Koch, 1977)",
-    ),
 }
 
 

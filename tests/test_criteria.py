@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from rlsparse_check.criteria import (
-    agreement_beyond_chance,
     all_of,
     at_most,
     checkpoint_in_range,
@@ -263,10 +262,3 @@ def test_norms_must_be_spared_beyond_what_their_magnitude_explains():
     assert norms_spared(0.3, 0.05, spared, ALPHA).verdict is N
     assert norms_spared(0.0, 0.05, {"entries": 0}, ALPHA).verdict is U
     assert norms_spared(None, 0.05, spared, ALPHA).verdict is U
-
-
-def test_kappa_judges_agreement_beyond_the_base_rate():
-    assert agreement_beyond_chance(0.9, 0.8, agreement=0.99, base_rate=0.6).verdict is R
-    # an always-"unchanged" predictor on 95% unchanged entries: 95% agreement, kappa 0
-    assert agreement_beyond_chance(0.0, 0.8, agreement=0.95, base_rate=0.95).verdict is N
-    assert agreement_beyond_chance(float("nan"), 0.8, agreement=1.0, base_rate=1.0).verdict is U

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from rlsparse_check.criteria.combine import all_of, correct, p_text, pct
 from rlsparse_check.criteria.margins import at_most, equivalent, margin_figures, much_greater
-from rlsparse_check.criteria.mechanism import agreement_beyond_chance, predicted, rate_not_steps
+from rlsparse_check.criteria.mechanism import predicted, rate_not_steps
 from rlsparse_check.criteria.overlap import overlap_above_chance
 from rlsparse_check.criteria.range import checkpoint_in_range, in_range
 from rlsparse_check.criteria.structure import full_rank, norms_spared, spread_across_blocks
@@ -47,5 +47,4 @@ __all__ = [
     "norms_spared",
     "rate_not_steps",
     "predicted",
-    "agreement_beyond_chance",
 ]

@@ -10,7 +10,7 @@ from rlsparse_check.criteria.combine import all_of, p_text, pct, verdict_of
 from rlsparse_check.criteria.margins import equivalent
 from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["rate_not_steps", "predicted", "agreement_beyond_chance"]
+__all__ = ["rate_not_steps", "predicted"]
 
 
 def rate_not_steps(effect: Any, alpha: float, margin: float, p: dict[str, float]) -> Decision:
@@ -61,15 +61,3 @@ def predicted(error: float, limit: float, effect: dict[str, Any], p: float | Non
     if not math.isfinite(error):
         return Decision(Verdict.INCONCLUSIVE, why)
     return verdict_of(error <= limit and not by_algo, error > limit or by_algo, why)
-
-
-def agreement_beyond_chance(
-    kappa: float | None, min_kappa: float, *, agreement: float, base_rate: float
-) -> Decision:
-    """Cohen's kappa of a per-entry prediction against the observed unchanged entries vs
-    ``min_kappa``; raw agreement and the base rate are quoted beside it."""
-    quote = f"raw agreement {pct(agreement)}, base rate {pct(base_rate)} unchanged"
-    if kappa is None or not math.isfinite(kappa):
-        return Decision(Verdict.INCONCLUSIVE, f"kappa undefined (one class only): {quote}")
-    why = f"Cohen's kappa {kappa:.3f} (need {min_kappa:g}); {quote}"
-    return verdict_of(kappa >= min_kappa, kappa < min_kappa, why)

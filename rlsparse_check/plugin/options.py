@@ -62,7 +62,6 @@ class Settings:
     block_active_fraction: float = _T["block-active-fraction"]
     max_block_cv: float = _T["max-block-cv"]
     max_norm_updated: float = _T["max-norm-updated"]
-    min_kappa: float = _T["min-kappa"]
     max_eval_se: float = _T["max-eval-se"]
     max_prediction_error: float = _T["max-prediction-error"]
     correction: str = "holm"
@@ -128,7 +127,6 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
     "block-active-fraction": ("F", "C8: a block takes part at this fraction of the median's"),
     "max-block-cv": ("CV", "C8: largest coefficient of variation of block update densities"),
     "max-norm-updated": ("F", "C8: largest share of norm entries changed"),
-    "min-kappa": ("K", "C9c: smallest Cohen's kappa of the half-ULP prediction"),
     "max-eval-se": ("SE", "C2: largest eval standard error of a run on the frontier"),
     "max-prediction-error": (
         "E",
@@ -160,7 +158,6 @@ _SHARES = (
     "min-active-blocks",
     "block-active-fraction",
     "max-norm-updated",
-    "min-kappa",
 )
 
 
