@@ -2,25 +2,21 @@
 
 Claim (Mukherjee et al., arXiv 2505.11711): SFT of the same bases updates far more weights than
 RL. Published figure: RL checkpoints 68.5%-96.0% unchanged; SFT checkpoints 6%-15%.
-Rule: decided on the sparsity-learning frontier. The primary RL algorithm and SFT train at the
-same per-step rate (RL's) on a ladder of step counts (10 to 150 of 150 steps: short rungs on the
-rising part of the gain curves, not only the plateau). Each seed pair (RL seed i, SFT seed i)
-is matched at its own gain (the middle of the gains both its frontiers cover) and gives one
-sparsity difference; the t interval over pairs so carries the uncertainty of choosing the
-matched gain and the eval noise. Reproduced when its one-sided lower bound (level 1 - alpha)
-reaches ``--sparser-margin``; not reproduced when the upper bound is below it. Inconclusive when
-a frontier run's eval standard error exceeds ``--max-eval-se``, when the matched gain is not
-where both mean curves still rise (paired t over seeds between the rungs around it), or when an
-arm did not learn at the matched gain (its rung above it; Holm over the two arms).
-The published-style comparison (each at its usual rate, same data budget) is shown beside it
-with the learning-rate ratio named as its confound; it does not decide.
+Rule: the primary RL algorithm and SFT at the same rate (RL's), a ladder of 10 to 150 of 150
+steps (covering the rising part of both gain curves). Each seed pair is matched at its own gain
+and gives one sparsity difference: the t interval over pairs carries the uncertainty of the
+matched gain and the eval noise. Reproduced when its lower bound (level 1 - alpha) reaches
+``--sparser-margin``, not reproduced when the upper bound is below it. Inconclusive when an
+eval standard error exceeds ``--max-eval-se``, when the matched gain is not where both mean
+curves still rise (paired t over seeds between the rungs around it), or when an arm did not
+learn there (Holm over both arms). Beside it: each at its usual rate (the rate ratio confounds).
 """
 
 from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import margins as rule
-from rlsparse_check.criteria.combine import interval_fields, pct
+from rlsparse_check.criteria.combine import interval_fields
 from rlsparse_check.criteria.learning import learned
 from rlsparse_check.thresholds import entry
 
@@ -28,48 +24,33 @@ CLAIM = CLAIMS["C2"]
 
 
 def test_rl_updates_are_sparser_than_sft_updates(
-    requires_training,
-    run_factory,
-    frontier_runs,
-    usual_rate_runs,
-    checkpoint_diffs,
-    rlsparse_settings,
-    record_claim,
-):
-    from rlsparse_check.measures.frontier import at_matched_gain, frontier_of, plot
+    requires_training, run_factory, frontier_runs, usual_rate_runs, checkpoint_diffs,
+    rlsparse_settings, record_claim,
+):  # fmt: skip
+    from rlsparse_check.measures import frontier as fr
     from rlsparse_check.measures.learning import gain_tests
     from rlsparse_check.stats import margin_test
 
-    s, d = rlsparse_settings, run_factory.design
-    f = frontier_of(frontier_runs, lambda c: checkpoint_diffs.bitwise(c).sparsity)
-    m = at_matched_gain(f.points, d.primary, "sft")
+    s, d, diffs = rlsparse_settings, run_factory.design, checkpoint_diffs
+    f = fr.frontier_of(frontier_runs, lambda c: diffs.bitwise(c).sparsity)
+    m = fr.at_matched_gain(f.points, d.primary, "sft")
     test = margin_test(m.diffs, None, s.sparser_margin, level=1 - s.alpha) if m.diffs[1:] else None
-    arms = gain_tests({a: g for a, g in m.reached.items()}, s.correction)
+    arms = gain_tests({"rl" if a == d.primary else a: g for a, g in m.reached.items()})
     guards = {a: learned(t, s.alpha) for a, t in arms.items()}
     conditions = [rule.precise_gains(f.ses, s.max_eval_se), rule.on_rising_part(m.rises, s.alpha)]
     decision = rule.sparser_at_matched_gain(
         test, conditions, list(guards.values()), s.sparser_margin, s.alpha
     )
-    usual = {k: checkpoint_diffs.sparsities(v) for k, v in usual_rate_runs.items()}
-    sft_lr = usual_rate_runs["sft"][0].meta["record"]["spec"]["lr"]
-    beside = (
-        f"published style, each at its usual rate (RL {d.rl_lr:g}, SFT {sft_lr:g}; the rate "
-        f"ratio is its confound): RL {pct(sum(usual['rl']) / len(usual['rl']))} vs SFT "
-        f"{pct(sum(usual['sft']) / len(usual['sft']))} unchanged"
-    )
+    usual = {k: diffs.sparsities(v) for k, v in usual_rate_runs.items()}
+    beside = fr.published_style(usual, d.rl_lr, d.sft_lr)
     ci = interval_fields(test.lower, test.upper, 1 - s.alpha, "one-sided bounds") if test else {}
+    said = f"At matched gain {m.gain:+.2f}, RL minus SFT is {100 * test.diff:+.1f} points: "
     record_claim(
         CLAIM.result(
             case="rl-vs-sft",
             decision=decision,
-            reason=f"{decision.reason}. Beside it, {beside}",
-            headline=(
-                f"At matched gain {m.gain:+.2f}, {d.primary} minus SFT sparsity is "
-                f"{100 * test.diff:+.1f} points: "
-                if test
-                else ""
-            )
-            + decision.verdict.value.replace("_", " "),
+            reason=f"{decision.reason}. Beside it, {beside['beside']}",
+            headline=(said if test else "") + decision.verdict.value.replace("_", " ") + ".",
             criterion=f"RL - SFT sparsity at matched gain, same rate >= {s.sparser_margin:g} "
             "(one-sided lower bound over seed pairs)",
             measured={
@@ -80,10 +61,10 @@ def test_rl_updates_are_sparser_than_sft_updates(
                 "learned": {
                     **{a: g.verdict.value == "reproduced" for a, g in guards.items()},
                     "figures": {a: t.figures() for a, t in arms.items()},
-                },
+                },  # fmt: skip
                 "eval_se": {"max": max(f.ses.values()), "limit": s.max_eval_se},
                 "frontier": f.rows,
-                "usual_rates": {"rl_lr": d.rl_lr, "sft_lr": sft_lr, **usual, "beside": beside},
+                "usual_rates": beside,
             },
             statistics={
                 "test": "one-sample t over seed pairs, each at its own matched gain",
@@ -91,14 +72,11 @@ def test_rl_updates_are_sparser_than_sft_updates(
                 **ci,
                 "conditions": [c.reason for c in conditions],
                 "thresholds": [
-                    entry("sparser-margin", s.sparser_margin),
-                    entry("alpha", s.alpha),
-                    entry("max-eval-se", s.max_eval_se),
+                    entry(n, getattr(s, n.replace("-", "_")))
+                    for n in ("sparser-margin", "alpha", "max-eval-se")
                 ],
-            },
-            runs=[
-                c.run_record() for rungs in frontier_runs.values() for _, cs in rungs for c in cs
-            ],
-            plots={"frontier": plot(f.points, m.gain)},
+            },  # fmt: skip
+            runs=[c.run_record() for r in frontier_runs.values() for _, cs in r for c in cs],
+            plots={"frontier": fr.plot(f.points, m.gain)},
         )
     )

@@ -19,7 +19,6 @@ Control, reported: a random mask of equal per-tensor density; whether the RL mas
 from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
-from rlsparse_check.criteria.combine import interval_fields
 from rlsparse_check.criteria.learning import learned
 from rlsparse_check.criteria.margins import beats_random, recovery_decision
 from rlsparse_check.thresholds import THRESHOLDS, entry
@@ -45,7 +44,6 @@ def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
         s.correction,
         learned(full["the full run"], s.alpha),
     )
-    t = r.tost["rl_mask"]
     mean = {k: sum(v) / len(v) for k, v in r.distance.items()}
     beats = beats_random(r.beats.p_value, mean["rl_mask"], mean["random_mask"], s.alpha)
     verdict = decision.verdict.value.replace("_", " ")
@@ -62,20 +60,8 @@ def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
             + (f"{s.max_update_distance:g}" if given else "the seed-vs-seed distance")
             + " (one-sided bounds)",
             measured={
-                "key": "relative_l2",
-                "relative_l2": {"value": mean["rl_mask"], **r.distance},
+                **r.figures(dist, s.alpha),
                 "reference": "fixed limit" if given else "full run of another seed",
-                "distance_test": {
-                    "value": dist.diff,
-                    **interval_fields(dist.lower, dist.upper, 1 - s.alpha, "one-sided bounds"),
-                },
-                "eval_reward": r.after,
-                "entries_equal": r.equal,
-                "eval_difference": {
-                    "value": t.effect,
-                    **interval_fields(*t.ci, 1 - 2 * s.alpha, "two-sided"),
-                },
-                "entries_changed_outside_mask": r.leaks,
                 "rl_mask_beats_random": beats,
                 "learned": {"full": full["the full run"].figures()},
             },
@@ -85,9 +71,8 @@ def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
                 "p_adjusted": adj,
                 "control_p": r.beats.p_value,
                 "thresholds": [
-                    entry("equivalence-margin", s.equivalence_margin),
-                    entry("max-update-distance", s.max_update_distance),
-                    entry("alpha", s.alpha),
+                    entry(n, getattr(s, n.replace("-", "_")))
+                    for n in ("equivalence-margin", "max-update-distance", "alpha")
                 ],
             },
             runs=[c.run_record() for v in runs.values() for c in v],

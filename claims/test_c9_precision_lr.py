@@ -23,9 +23,8 @@ from __future__ import annotations
 import pytest
 
 from rlsparse_check.claims import CLAIMS
-from rlsparse_check.criteria import much_greater, pct, predicted, rate_not_steps
-from rlsparse_check.criteria.combine import all_of
-from rlsparse_check.results import Decision, Verdict
+from rlsparse_check.criteria.combine import pct
+from rlsparse_check.criteria.mechanism import bf16_sparser, predicted, rates
 from rlsparse_check.thresholds import entry
 
 
@@ -43,28 +42,17 @@ def evidence(
 
 def _part(part, e, s):
     if part == "a-precision":
-        a, f = e.precision, e.precision.figures
-        decision = Decision(Verdict.INCONCLUSIVE, "too little data (one seed)")
-        if a.test is not None:
-            decision = much_greater(
-                "bf16 minus fp32 sparsity (paired by seed)",
-                a.test,
-                s.sparser_margin,
-                s.alpha,
-                p_above=e.adjusted["a"],
-                p_below=e.adjusted["a-refute"],
-            )
-        b16, f32 = pct(f["bf16_sparsity"]), pct(f["fp32_sparsity"])
-        said = f"The same runs: {b16} unchanged in bf16, {f32} in fp32"
-        return decision, a.measured(1 - s.alpha), said
+        f = e.precision.figures
+        said = f"The same runs: {pct(f['bf16_sparsity'])} unchanged in bf16, "
+        return (
+            bf16_sparser(e.precision.test, s.sparser_margin, s.alpha, e.adjusted),
+            e.precision.measured(1 - s.alpha),
+            said + f"{pct(f['fp32_sparsity'])} in fp32",
+        )
     if part == "b-learning-rate":
-        p = {a: {k: e.adjusted[f"{a} {k}"] for k in ("falls", "rises", "same")} for a in e.effects}
-        rules = [
-            (a, rate_not_steps(r, s.alpha, s.equivalence_margin, p[a]))
-            for a, r in e.effects.items()
-        ]
         measured = {"effects": {a: r.figures(s.alpha) for a, r in e.effects.items()}}
-        return all_of(rules), measured, "Sparsity against the rate, at fixed steps and lr x steps"
+        decision = rates(e.effects, e.adjusted, s.alpha, s.equivalence_margin)
+        return decision, measured, "Sparsity against the rate, at fixed steps and lr x steps"
     p = e.prediction
     effect, limit = p.algorithm_effect, s.max_prediction_error
     decision = predicted(p.error, limit, effect, e.adjusted["c"], s.alpha)
@@ -90,6 +78,7 @@ def test_precision_and_learning_rate_explain_sparsity(
                 "family": "every p-value of (a), (b) and (c), supporting and refuting",
                 "thresholds": [entry(n, getattr(s, n.replace("-", "_"))) for n in names],
             },
+            runs=[c.run_record() for c in evidence.runs],
             plots={"map": evidence.plot},
         )
     )

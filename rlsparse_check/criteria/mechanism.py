@@ -10,7 +10,30 @@ from rlsparse_check.criteria.combine import all_of, p_text, pct, verdict_of
 from rlsparse_check.criteria.margins import equivalent
 from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["rate_not_steps", "predicted"]
+__all__ = ["bf16_sparser", "rate_not_steps", "rates", "predicted"]
+
+
+def bf16_sparser(test: Any, margin: float, alpha: float, adjusted: dict[str, float]) -> Decision:
+    """C9(a): the same runs saved in bf16 sparser than in fp32 by at least ``margin`` (paired
+    one-sided bounds; ``adjusted``: the family's ``a``/``a-refute`` p-values)."""
+    from rlsparse_check.criteria.margins import much_greater
+
+    if test is None:
+        return Decision(Verdict.INCONCLUSIVE, "too little data (one seed)")
+    what = "bf16 minus fp32 sparsity (paired by seed)"
+    return much_greater(
+        what, test, margin, alpha, p_above=adjusted["a"], p_below=adjusted["a-refute"]
+    )
+
+
+def rates(effects: dict[str, Any], adjusted: dict[str, float], alpha: float, margin: float):
+    """C9(b) over the algorithms (``"<algo> falls|rises|same"`` adjusted p-values): the worst
+    algorithm decides."""
+    parts = []
+    for algo, effect in effects.items():
+        p = {k: adjusted[f"{algo} {k}"] for k in ("falls", "rises", "same")}
+        parts.append((algo, rate_not_steps(effect, alpha, margin, p)))
+    return all_of(parts)
 
 
 def rate_not_steps(effect: Any, alpha: float, margin: float, p: dict[str, float]) -> Decision:

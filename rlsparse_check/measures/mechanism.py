@@ -294,6 +294,7 @@ class Evidence:
     prediction: Prediction
     adjusted: dict[str, float]
     plot: dict[str, Any]
+    runs: list[Any]
 
 
 def evidence(mechanism, pairs, rate_map_runs, base: Any, diffs: Any, primary: str, settings):
@@ -328,4 +329,5 @@ def evidence(mechanism, pairs, rate_map_runs, base: Any, diffs: Any, primary: st
         }
     correct(family, s.correction)
     adjusted = {k: v.get("p_adjusted", 1.0) for k, v in family.items()}
-    return Evidence(a, effects, pred, adjusted, map_plot(rate_map_runs, diffs))
+    cases = [c for cell in rate_map_runs for d in ("bf16", "fp32") for c in cell[d]]
+    return Evidence(a, effects, pred, adjusted, map_plot(rate_map_runs, diffs), cases)
