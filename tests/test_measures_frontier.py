@@ -90,3 +90,26 @@ def test_the_rise_at_the_matched_gain_is_found_and_tested_over_seeds():
     r = rise_at("rl", rising, 0.1)
     assert r.rungs == (0, 1) and r.rise == pytest.approx(0.1) and r.p < 0.01
     assert rise_at("rl", rising, 0.5).rungs is None
+
+
+def test_a_frontier_is_read_from_cases_with_their_eval_standard_errors():
+    from types import SimpleNamespace
+
+    from rlsparse_check.measures.frontier import frontier_of
+
+    def case(label, gain, seed):
+        record = {"spec": {"lr": 2e-6}, "eval": {"after": {"se": 0.01}}}
+        return SimpleNamespace(
+            label=label, meta={"gain": {"gain": gain, "se": 0.014}, "record": record, "seed": seed}
+        )
+
+    runs = {
+        "grpo": [
+            (10, [case("a0", 0.05, 0), case("a1", 0.06, 1)]),
+            (50, [case("b0", 0.2, 0), case("b1", 0.21, 1)]),
+        ]
+    }
+    f = frontier_of(runs, lambda c: {"a0": 0.9, "a1": 0.8, "b0": 0.5, "b1": 0.4}[c.label])
+    assert f.points["grpo"] == [[(0.05, 0.9), (0.2, 0.5)], [(0.06, 0.8), (0.21, 0.4)]]
+    assert f.ses == {"a0": 0.01, "a1": 0.01, "b0": 0.01, "b1": 0.01}
+    assert [r["steps"] for r in f.rows["grpo"]] == [10, 10, 50, 50]

@@ -134,13 +134,11 @@ def rise_at(what: str, seeds: Sequence[Sequence[Point]], gain: float) -> Rise:
 @dataclass(frozen=True)
 class Frontier:
     """C2's evidence: ``points`` ``{algo: [per seed: [(gain, sparsity) per rung]]}``, each
-    run's eval standard error (``ses``), report ``rows`` and each rung's gains (``rung_gains``
-    ``{algo: [per rung: per-seed gains]}``)."""
+    run's eval standard error (``ses``, by label) and the report's ``rows``."""
 
     points: dict
     ses: dict
     rows: dict
-    rung_gains: dict
 
 
 def frontier_of(runs: Mapping[str, Sequence], sparsity) -> Frontier:
