@@ -33,9 +33,13 @@ def test_rl_updates_are_sparser_than_sft_updates(
 
     s, d, diffs = rlsparse_settings, run_factory.design, checkpoint_diffs
     f = fr.frontier_of(frontier_runs, lambda c: diffs.bitwise(c).sparsity)
-    m = fr.at_matched_gain(f.points, d.primary, "sft")
+    se = max(f.ses.values())  # eval noise of one run, counted in the rise and learning tests
+    m = fr.at_matched_gain(f.points, d.primary, "sft", se)
     test = margin_test(m.diffs, None, s.sparser_margin, level=1 - s.alpha) if m.diffs[1:] else None
-    arms = gain_tests({"rl" if a == d.primary else a: g for a, g in m.reached.items()})
+    reached = {"rl" if a == d.primary else a: g for a, g in m.reached.items()}
+    arms = gain_tests(
+        reached, s.correction, {a: [se * 2**0.5] * len(g) for a, g in reached.items()}
+    )
     guards = {a: learned(t, s.alpha) for a, t in arms.items()}
     conditions = [rule.precise_gains(f.ses, s.max_eval_se), rule.on_rising_part(m.rises, s.alpha)]
     decision = rule.sparser_at_matched_gain(
@@ -62,7 +66,7 @@ def test_rl_updates_are_sparser_than_sft_updates(
                     **{a: g.verdict.value == "reproduced" for a, g in guards.items()},
                     "figures": {a: t.figures() for a, t in arms.items()},
                 },  # fmt: skip
-                "eval_se": {"max": max(f.ses.values()), "limit": s.max_eval_se},
+                "eval_se": {"max": se, "limit": s.max_eval_se},
                 "frontier": f.rows,
                 "usual_rates": beside,
             },

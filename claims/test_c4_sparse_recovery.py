@@ -35,7 +35,8 @@ def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
     s, runs = rlsparse_settings, recovery_runs
     r = recovery(runs, checkpoint_diffs, s.max_update_distance, s.equivalence_margin, s.alpha)
     given = s.max_update_distance != THRESHOLDS["max-update-distance"].default
-    full = gain_tests({"the full run": [c.meta["gain"]["gain"] for c in runs["full"]]})
+    noise = {"the full run": [c.meta["gain"].get("se") or 0.0 for c in runs["full"]]}
+    full = gain_tests({"the full run": [c.meta["gain"]["gain"] for c in runs["full"]]}, noise=noise)
     decision, dist, adj = recovery_decision(
         r,
         s.max_update_distance if given else None,

@@ -37,8 +37,11 @@ def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
     x = {k: checkpoint_diffs.sparsities(v) for k, v in runs.items()}
     test = margin_test(x["sft-self"], x["sft"], s.sparser_margin, level=1 - s.alpha)
     room = headroom({k: x[k] for k in ("sft-self", "sft")}, x["floor"])
+    arms = ("sft-self", "sft")
     gains = gain_tests(
-        {k: [c.meta["gain"]["gain"] for c in runs[k]] for k in ("sft-self", "sft")}, s.correction
+        {k: [c.meta["gain"]["gain"] for c in runs[k]] for k in arms},
+        s.correction,
+        {k: [c.meta["gain"].get("se") or 0.0 for c in runs[k]] for k in arms},
     )
     guards = {k: learned(t, s.alpha) for k, t in gains.items()}
     margin = much_greater("sft-self minus sft sparsity", test, s.sparser_margin, s.alpha)

@@ -35,3 +35,13 @@ def test_sampled_evals_are_tested_paired_over_problems_with_their_standard_error
     assert pg["se_problems"] == pytest.approx(float(np.std([0.25, 0.25, 0.1, 0.2], ddof=1)) / 2)
     gain = run_gain({"before": before, "after": after, "gain": 0.2}, alpha=0.05)
     assert gain["test"].startswith("paired t") and gain["p"] < 0.01 and gain["significant"]
+
+
+def test_seeds_that_agree_exactly_still_carry_the_eval_noise():
+    from rlsparse_check.measures.learning import gain_tests, noisy_t
+
+    assert noisy_t([0.00125, 0.00125])[1] == 0.0  # no noise given: a degenerate t
+    assert noisy_t([0.00125, 0.00125], [0.02, 0.02])[1] > 0.4
+    assert noisy_t([0.2, 0.21, 0.19], [0.02] * 3)[1] < 0.001
+    tests = gain_tests({"x": [0.00125, 0.00125]}, noise={"x": [0.02, 0.02]})
+    assert tests["x"].p > 0.4

@@ -110,23 +110,18 @@ class Rise:
         return {"rungs": self.rungs, "rise": self.rise, "p": self.p}
 
 
-def rise_at(what: str, seeds: Sequence[Sequence[Point]], gain: float) -> Rise:
+def rise_at(what: str, seeds: Sequence[Sequence[Point]], gain: float, se: float = 0.0) -> Rise:
     """Where ``gain`` falls on the mean curve (rungs in ladder order) and how much the gain
-    rises across that segment, tested over seeds."""
-    from rlsparse_check.stats import one_sample
+    rises across that segment, tested over seeds with each gain's eval noise ``se`` counted
+    (:func:`~rlsparse_check.measures.learning.noisy_t`)."""
+    from rlsparse_check.measures.learning import noisy_t
 
     per_seed = np.array([[g for g, _ in seed] for seed in seeds], dtype=float)
     means = per_seed.mean(axis=0)
     for k in range(len(means) - 1):
         if min(means[k], means[k + 1]) <= gain <= max(means[k], means[k + 1]):
             steps = per_seed[:, k + 1] - per_seed[:, k]
-            p = None
-            if len(steps) >= 2:
-                p = (
-                    (0.0 if steps[0] > 0 else 1.0)
-                    if np.ptp(steps) < 1e-12
-                    else one_sample(steps, 0.0, alternative="greater").p_value
-                )
+            p = noisy_t(steps, [se * 2**0.5] * len(steps))[1]
             return Rise(what, gain, (k, k + 1), float(steps.mean()), p)
     return Rise(what, gain, None, 0.0, None)
 
@@ -204,11 +199,12 @@ class Matched:
 
 
 def at_matched_gain(
-    points: Mapping[str, Sequence[Sequence[Point]]], first: str, second: str
+    points: Mapping[str, Sequence[Sequence[Point]]], first: str, second: str, se: float = 0.0
 ) -> Matched:
+    """``se``: the eval noise of one gain (counted in the rise tests)."""
     gains, diffs = paired_differences(points[first], points[second])
     gain = sum(gains) / len(gains) if gains else None
-    rises = [] if gain is None else [rise_at(a, points[a], gain) for a in (first, second)]
+    rises = [] if gain is None else [rise_at(a, points[a], gain, se) for a in (first, second)]
     reached = {
         r.what: [seed[r.rungs[1]][0] for seed in points[r.what]]
         for r in rises
