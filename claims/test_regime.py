@@ -20,7 +20,7 @@ Not a claim but the first question a reviewer asks of every verdict (report.json
 
 from __future__ import annotations
 
-from rlsparse_check.measures.regime import PAPER, RULE, invariances, run_row
+from rlsparse_check.measures.regime import PAPER, RULE, check_inputs, invariances, run_row
 
 
 def test_the_runs_are_in_the_published_regime(
@@ -45,21 +45,7 @@ def test_the_runs_are_in_the_published_regime(
     }
     rates = sorted({spec.lr for spec in specs.values()} | set(PAPER["lr"]))
     profile = regime_profile(run_factory.base("bfloat16"), rates)
-    checks = {
-        algo: {
-            **{
-                k: [(checkpoint_diffs.bitwise(c).sparsity, c.meta["gain"]["gain"]) for c in v]
-                for k, v in runs.items()
-            },
-            "rates": (
-                runs["usual"][0].meta["record"]["spec"]["lr"],
-                runs["published"][0].meta["record"]["spec"]["lr"],
-            ),
-            "lr_x_steps": runs["usual"][0].meta["record"]["spec"]["lr"]
-            * runs["usual"][0].meta["record"]["spec"]["steps"],
-        }
-        for algo, runs in invariance_runs.items()
-    }
+    checks = check_inputs(invariance_runs, lambda c: checkpoint_diffs.bitwise(c).sparsity)
     factor = [] if abs(d.rate_factor - 1) < 1e-9 else sorted({spec.algo for spec in specs.values()})
     check = invariances(
         checks, factor, margin=s.equivalence_margin, alpha=s.alpha, correction=s.correction

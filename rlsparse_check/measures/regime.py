@@ -18,7 +18,7 @@ from typing import Any
 
 from rlsparse_check.criteria import all_of, correct, equivalent
 
-__all__ = ["RULE", "PAPER", "run_row", "invariance", "invariances"]
+__all__ = ["RULE", "PAPER", "run_row", "invariance", "invariances", "check_inputs"]
 
 RULE = (
     "Adam moves each weight by about the learning rate per step whatever the model size, and a "
@@ -168,3 +168,17 @@ def invariances(
         "family": f"{correction} over the sparsity and gain TOSTs of {', '.join(checks)}",
         "margin": margin,
     }
+
+
+def check_inputs(runs: Mapping[str, Mapping[str, Sequence]], sparsity: Any) -> dict[str, Any]:
+    """:func:`invariances`' ``checks`` from ``{algo: {"usual", "published": seed cases}}``
+    (``sparsity(case) -> float``): per-seed (sparsity, gain), the two rates and lr x steps."""
+    out = {}
+    for algo, pair in runs.items():
+        usual, published = (pair[k][0].meta["record"]["spec"] for k in ("usual", "published"))
+        out[algo] = {
+            **{k: [(sparsity(c), c.meta["gain"]["gain"]) for c in v] for k, v in pair.items()},
+            "rates": (usual["lr"], published["lr"]),
+            "lr_x_steps": usual["lr"] * usual["steps"],
+        }
+    return out
