@@ -1,20 +1,18 @@
 """C9 -- Precision and learning-rate mechanism (beyond the paper).
 
-Claim (the critique of arXiv 2505.11711 / 2507.17107): the measured sparsity is largely storage
-precision and learning rate. With fp32 master weights a bf16 entry reads as unchanged while its
-total movement stays below half a bf16 ULP of its value, so sparsity follows lr x steps x |w|.
-Published figure: fp32 checkpoints almost fully dense; a higher RL rate removes most sparsity;
-SFT at a very low rate (5e-7) about 60% sparse. Rule, three cases:
-(a) ``a-precision``: the same runs saved in bf16 vs fp32: bf16 sparser by at least
+Claim (the critique of arXiv 2505.11711 / 2507.17107): with fp32 master weights a bf16 entry
+reads as unchanged while its total movement stays below half a bf16 ULP of its value, so
+sparsity follows lr x steps x |w|. Published figure: fp32 checkpoints almost fully dense; a
+higher RL rate removes most sparsity; SFT at a very low rate (5e-7) about 60% sparse. Rule:
+(a) ``a-precision``: the same runs in bf16 vs fp32: bf16 sparser by at least
     ``--sparser-margin`` (one-sided paired bounds over seeds).
 (b) ``b-learning-rate``: for the primary algorithm and SFT, sparsity falls when the rate rises
     at fixed steps (paired by seed) and is equivalent at fixed lr x steps (paired TOST within
-    ``--equivalence-margin``); all runs are shown as a map over rate x steps.
-(c) ``c-prediction``: from the base's half-ULPs and each run's lr x steps, a movement model
-    (m = c lr steps^p) fitted on the other conditions predicts each run's bf16 sparsity
-    (leave one condition out; global and per parameter kind): mean absolute error at most
-    ``--max-prediction-error``, and no algorithm effect on the residuals (RL vs SFT conditions,
-    Welch); a significant one refutes, as the paper's account would have it.
+    ``--equivalence-margin``); all runs shown as a map over rate x steps.
+(c) ``c-prediction``: a movement model (m = c lr steps^p, fitted on the other conditions)
+    predicts each run's bf16 sparsity from the base's half-ULPs and lr x steps alone (leave one
+    condition out; global and per kind): mean absolute error at most ``--max-prediction-error``
+    and no algorithm effect on the residuals (RL vs SFT conditions, Welch; one refutes).
 Family: every p-value of (a), (b) and (c), supporting and refuting (``--correction``).
 """
 
