@@ -9,16 +9,18 @@ Not a claim but the first question a reviewer asks of every verdict (report.json
 * every run of the session with its rate, steps, lr x steps and the share of base entries whose
   half-ULP lies below one step of that rate, beside the paper's setting and the base model's |w|
   and half-ULP quantiles;
-* the invariance check that makes the saving honest: the primary algorithm at its usual rate and
-  at the published rate for ``rate_factor`` times the steps (lr x steps held), sparsity and eval
-  gain equivalent within ``--equivalence-margin`` (TOST paired by seed, corrected together).
+* the invariance check that makes the saving honest, for the primary algorithm and for SFT (C2
+  rests on both): each at its usual rate and at its published rate for ``rate_factor`` times the
+  steps (lr x steps held), sparsity and eval gain equivalent within ``--equivalence-margin``
+  (TOST paired by seed; the four tests corrected together). ``unchecked`` lists any algorithm
+  of the session that uses the rate factor without a check of its own.
   Equivalent passes; shown not equivalent fails the session (the verdicts then rest on a saving
   the same session refutes); undecided xfails.
 """
 
 from __future__ import annotations
 
-from rlsparse_check.measures.regime import PAPER, RULE, invariance, run_row
+from rlsparse_check.measures.regime import PAPER, RULE, check_inputs, invariances, run_row
 
 
 def test_the_runs_are_in_the_published_regime(
@@ -43,21 +45,11 @@ def test_the_runs_are_in_the_published_regime(
     }
     rates = sorted({spec.lr for spec in specs.values()} | set(PAPER["lr"]))
     profile = regime_profile(run_factory.base("bfloat16"), rates)
-    check: dict = {"verdict": "not_applicable", "reason": "the runs use the published rate"}
-    if invariance_runs is not None:
-        pairs = {
-            k: [(checkpoint_diffs.bitwise(c).sparsity, c.meta["gain"]["gain"]) for c in v]
-            for k, v in invariance_runs.items()
-        }
-        check = invariance(
-            pairs["usual"],
-            pairs["published"],
-            rates=(d.rl_lr, d.published_lr),
-            lr_x_steps=d.rl_lr * d.rl_steps,
-            margin=s.equivalence_margin,
-            alpha=s.alpha,
-            correction=s.correction,
-        )
+    checks = check_inputs(invariance_runs, lambda c: checkpoint_diffs.bitwise(c).sparsity)
+    factor = [] if abs(d.rate_factor - 1) < 1e-9 else sorted({spec.algo for spec in specs.values()})
+    check = invariances(
+        checks, factor, margin=s.equivalence_margin, alpha=s.alpha, correction=s.correction
+    )
     ours = sorted({spec.lr for spec in specs.values()})
     dtypes = ", ".join(profile["dtypes"])
     profile = {

@@ -107,12 +107,6 @@ THRESHOLDS: dict[str, Threshold] = {
         "harness",
         "'norm parameters are almost never updated' read as at most 5% of norm entries changed",
     ),
-    "min-kappa": Threshold(
-        0.80,
-        "harness",
-        "Cohen's kappa of 0.8, 'almost perfect' agreement beyond the base rate (Landis and "
-        "Koch, 1977)",
-    ),
 }
 
 
@@ -135,3 +129,21 @@ def entry(name: str, value: Any) -> dict[str, Any]:
         "note": f"set with --{name} (default {default}, source {threshold.source}: "
         f"{threshold.note})",
     }
+
+
+THRESHOLDS.update(
+    {
+        "max-eval-se": Threshold(
+            0.02,
+            "harness",
+            "C2 matches eval gains: a run's eval standard error above 0.02 (a tenth of the gains "
+            "the built-in runs reach) would let eval noise choose the matched gain",
+        ),
+        "max-prediction-error": Threshold(
+            0.05,
+            "harness",
+            "C9(c): the precision account predicts a run's bf16 sparsity from the base weights "
+            "and lr x steps within 5 points (the C5 margin for 'about the same sparsity')",
+        ),
+    }
+)

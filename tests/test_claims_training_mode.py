@@ -83,7 +83,8 @@ def test_every_trained_run_is_recorded_with_seed_hashes_and_eval(cold):
             record = run["record"]
             assert run["source"] == "training" and run["seed"] in (0, 1)
             assert record["weights_sha256"] and record["cache_key"] and run["tuned_hash"]
-            assert set(record["eval"]) == {"before", "after", "gain"}
+            assert set(record["eval"]) == {"before", "after", "gain", "gain_se", "gain_se_problems"}
+            assert max(record["eval"]["before"]["se"], record["eval"]["after"]["se"]) <= 0.02
             assert record["spec"]["seed"] == run["seed"]
             regime = planned[run["label"].removesuffix("-fp32")]
             assert (record["spec"]["lr"], record["spec"]["steps"]) == (
@@ -98,11 +99,14 @@ def test_the_regime_lists_every_run_and_checks_the_rate_saving(cold):
     assert regime["rule"] and regime["rate_factor"] == 2.0
     usual = {r["label"]: r for r in regime["runs"]}["grpo-seed0"]
     assert usual["lr"] == 2e-6 and usual["steps"] == 4 and 0 < usual["flip_share"] < 1
-    invariance = regime["invariance"]
-    assert invariance["rates"] == [2e-6, 1e-6] and invariance["verdict"] in VERDICTS
-    assert invariance["lr_x_steps"] == pytest.approx(2e-6 * 4)
+    checks = regime["invariance"]["by_algorithm"]
+    assert set(checks) == {"grpo", "sft"} and regime["invariance"]["verdict"] in VERDICTS
+    grpo = checks["grpo"]
+    assert grpo["rates"] == [2e-6, 1e-6] and grpo["lr_x_steps"] == pytest.approx(2e-6 * 4)
+    assert checks["sft"]["rates"] == [2e-5, 1e-5] and grpo["sparsity"]["ci_level"] == 0.9
     published = {r["label"]: r for r in regime["runs"]}["grpo-lr1e-06-s8-seed0"]
-    assert published["lr_x_steps"] == pytest.approx(invariance["lr_x_steps"])
+    assert published["lr_x_steps"] == pytest.approx(grpo["lr_x_steps"])
+    assert regime["invariance"]["unchecked"] == ["dpo", "ppo", "prime", "sft-self", "simpo"]
 
 
 def test_c2_is_decided_at_matched_gain_on_the_frontier(cold):
@@ -113,7 +117,24 @@ def test_c2_is_decided_at_matched_gain_on_the_frontier(cold):
     for points in frontier.values():
         assert len({p["steps"] for p in points}) >= 3 and {p["seed"] for p in points} == {0, 1}
         assert {p["lr"] for p in points} == {2e-6}
-    assert set(c2["measured"]["matched_gain"]) >= {"gain", "rl_lr", "sft_lr"}
+    assert set(c2["measured"]["matched_gain"]) == {"gain", "per_pair", "differences"}
+    assert set(c2["measured"]["learned"]) == {"grpo", "sft", "figures"} or c2["verdict"] == (
+        "inconclusive"
+    )
+    assert c2["measured"]["eval_se"]["max"] <= 0.02
+
+
+def test_c4_c6_and_c9_carry_their_references(cold):
+    _, _, _, report = cold
+    claims = {c["id"]: c for c in report["claims"]}
+    c4 = claims["C4"]["cases"][0]
+    assert len(c4["measured"]["relative_l2"]["seed"]) == 2
+    assert c4["measured"]["reference"] == "full run of another seed"
+    assert set(claims["C6"]["cases"][0]["measured"]["headroom"]) >= {"floor", "above_floor", "room"}
+    c9 = {case["case"]: case for case in claims["C9"]["cases"]}
+    prediction = c9["c-prediction"]["measured"]["prediction"]
+    assert prediction["rows"] and set(prediction["algorithm_effect"]) >= {"estimate", "p", "ci"}
+    assert set(c9["b-learning-rate"]["measured"]["effects"]) == {"grpo", "sft"}
 
 
 def test_c1_aggregates_seeds_per_algorithm_and_reports_the_eval_gain(cold):

@@ -13,16 +13,14 @@ import numpy as np
 import pytest
 
 from rlsparse_check.criteria import (
-    agreement_beyond_chance,
     all_of,
     at_most,
     correct,
     equivalent,
     much_greater,
-    trend,
 )
 from rlsparse_check.results import Decision, Verdict
-from rlsparse_check.stats import blocked_trend_test, margin_test, tost
+from rlsparse_check.stats import margin_test, tost
 
 R, N, U = Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE  # U: undecided
 ALPHA = 0.05
@@ -122,33 +120,3 @@ def test_equivalence_at_the_margin_is_rarely_reproduced(n):
     rng = np.random.default_rng(n)
     verdicts = [eq(rng.normal(0.05, 0.02, n)) for _ in range(SIMS)]
     assert rate(verdicts, R) <= ALPHA + MC
-
-
-# -- C9 -------------------------------------------------------------------------------------
-
-
-def trend_verdict(x, y, blocks):
-    falling = blocked_trend_test(x, y, blocks, alternative="less")
-    rising = blocked_trend_test(x, y, blocks, alternative="greater")
-    return trend("t", falling, rising, ALPHA).verdict
-
-
-def test_trend_reaches_every_verdict():
-    x, blocks = [1, 2, 3, 4] * 3, [0] * 4 + [1] * 4 + [2] * 4
-    assert trend_verdict(x, [-v for v in x], blocks) is R
-    assert trend_verdict(x, list(x), blocks) is N
-    assert trend_verdict(x, [0.5, 0.4, 0.6, 0.5] * 3, blocks) is U
-
-
-def test_trend_under_no_trend_rarely_reproduces():
-    rng = np.random.default_rng(6)
-    x, blocks = [1, 2, 3, 4] * 3, [0] * 4 + [1] * 4 + [2] * 4
-    verdicts = [trend_verdict(x, rng.normal(size=12), blocks) for _ in range(400)]
-    assert rate(verdicts, R) <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / 400)
-
-
-def test_kappa_judges_agreement_beyond_the_base_rate():
-    assert agreement_beyond_chance(0.9, 0.8, agreement=0.99, base_rate=0.6).verdict is R
-    # an always-"unchanged" predictor on 95% unchanged entries: 95% agreement, kappa 0
-    assert agreement_beyond_chance(0.0, 0.8, agreement=0.95, base_rate=0.95).verdict is N
-    assert agreement_beyond_chance(float("nan"), 0.8, agreement=1.0, base_rate=1.0).verdict is U

@@ -1,30 +1,65 @@
-"""The learning guard (criteria/learning.py): a run set that did not learn makes any verdict
-inconclusive, with its name in the reason; calibrated on simulated gains over seeds."""
+"""The learning guard: calibrated under no learning, powered under a planted gain, n = 3."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
-from rlsparse_check.criteria import correct
 from rlsparse_check.criteria.learning import guard, learned
-from rlsparse_check.measures.learning import gain_over_seeds
+from rlsparse_check.measures.learning import gain_tests
 from rlsparse_check.results import Decision, Verdict
 
+SIMS = 2000
 R, N, U = Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE
-ALPHA, SIMS = 0.05, 2000
-MC = 3 * math.sqrt(ALPHA * (1 - ALPHA) / SIMS)
+ALPHA = 0.05
+
+
+def _rate(mean: float, n: int, rule, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(SIMS):
+        test = gain_tests({"runs": list(rng.normal(mean, 0.05, n))})["runs"]
+        hits += rule(test).verdict is Verdict.REPRODUCED
+    return hits / SIMS
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_no_learning_passes_the_guard_at_about_alpha(n):
+    rate = _rate(0.0, n, lambda t: learned(t, 0.05))
+    assert abs(rate - 0.05) < 4 * (0.05 * 0.95 / SIMS) ** 0.5 + 0.005
+
+
+def test_a_planted_gain_passes_the_guard_at_n_3():
+    assert _rate(0.15, 3, lambda t: learned(t, 0.05)) > 0.9
+
+
+def test_a_point_estimate_guard_lets_half_the_runs_that_did_not_learn_through():
+    def broken(t):
+        ok = t.mean > 0
+        return Decision(Verdict.REPRODUCED if ok else Verdict.INCONCLUSIVE, "mean above zero")
+
+    assert _rate(0.0, 3, broken) > 0.4  # far above alpha: why the rule tests, not the mean
+
+
+def test_the_guard_names_the_run_set_that_did_not_learn_and_keeps_a_verdict_otherwise():
+    tests = gain_tests({"sft at 10 steps": [0.01, -0.02, 0.0], "grpo": [0.2, 0.22, 0.19]})
+    flat, rising = learned(tests["sft at 10 steps"], 0.05), learned(tests["grpo"], 0.05)
+    verdict = Decision(Verdict.REPRODUCED, "sparser")
+    out = guard(verdict, rising, flat)
+    assert out.verdict is Verdict.INCONCLUSIVE and "sft at 10 steps did not learn" in out.reason
+    assert guard(verdict, rising) == verdict
+    assert tests["grpo"].p_adjusted == pytest.approx(2 * tests["grpo"].p)  # Holm, smallest p
+    one = learned(gain_tests({"x": [0.3]})["x"], 0.05)
+    assert one.verdict is Verdict.INCONCLUSIVE and "one seed" in one.reason
 
 
 def test_learned_needs_a_significant_positive_gain_and_names_the_run_set():
     yes = learned({"name": "the grpo runs", "mean": 0.2, "n": 3, "p_adjusted": 0.01}, ALPHA)
-    assert yes.verdict is R and "the grpo runs learned" in yes.reason
+    assert yes.verdict is R and "the grpo runs" in yes.reason and "learned" in yes.reason
     no = learned({"name": "the ppo runs", "mean": 0.01, "n": 3, "p_adjusted": 0.3}, ALPHA)
     assert no.verdict is U and "the ppo runs did not learn" in no.reason
     assert learned({"mean": -0.2, "n": 3, "p_adjusted": 0.01}, ALPHA).verdict is U
-    assert "at least 2 seeds" in learned({"mean": 0.2, "n": 1, "p": None}, ALPHA).reason
+    assert "one seed" in learned({"mean": 0.2, "n": 1, "p": None}, ALPHA).reason
 
 
 def test_the_guard_keeps_a_verdict_only_when_every_run_set_learned():
@@ -33,27 +68,3 @@ def test_the_guard_keeps_a_verdict_only_when_every_run_set_learned():
     assert guard(refuted, ok, ok) == refuted
     held = guard(refuted, ok, Decision(U, "the sft runs did not learn"))
     assert held.verdict is U and "the sft runs" in held.reason and "not reproduced" in held.reason
-
-
-@pytest.mark.parametrize("n", [3, 5])
-def test_runs_that_did_not_learn_rarely_pass_the_guard(n):
-    """Null: zero mean gain, four run sets Holm-corrected together; a false pass of any of them
-    stays at most alpha. Broken variant: the raw p-values pass far more often."""
-    rng = np.random.default_rng(n)
-    fixed = broken = 0
-    for _ in range(SIMS):
-        tests = {str(i): gain_over_seeds(rng.normal(0.0, 0.05, n)) for i in range(4)}
-        correct(tests, "holm")
-        fixed += any(learned(t, ALPHA).verdict is R for t in tests.values())
-        broken += any(t["p"] < ALPHA and t["mean"] > 0 for t in tests.values())
-    assert fixed / SIMS <= ALPHA + MC
-    assert broken / SIMS > ALPHA + MC  # about 1 - 0.95**4 = 0.19
-
-
-def test_a_planted_gain_passes_the_guard_at_three_seeds():
-    rng = np.random.default_rng(1)
-    passed = sum(
-        learned(gain_over_seeds(rng.normal(0.2, 0.05, 3)), ALPHA).verdict is R for _ in range(500)
-    )
-    print(f"guard power at gain 0.2, sd 0.05, n=3: {passed / 500:.3f}")
-    assert passed / 500 > 0.8

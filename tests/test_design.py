@@ -27,10 +27,11 @@ def test_labels_name_algorithm_variant_and_seed():
     assert Condition("grpo", "kl0.05", (("beta", 0.05),)).label(2) == "grpo-kl0.05-seed2"
 
 
-def test_the_frontier_has_three_rungs_for_rl_and_sft_at_the_rl_rate():
+def test_the_frontier_covers_the_rising_part_for_rl_and_sft_at_the_rl_rate():
     d = design(Settings(steps=30))
     frontier = d.frontier()
-    assert [n for n, _ in frontier["grpo"]] == [10, 20, 30]
+    assert [n for n, _ in frontier["grpo"]] == [2, 5, 10, 20, 30]
+    assert [n for n, _ in design(Settings()).frontier()["sft"]] == [10, 25, 50, 100, 150]
     assert frontier["grpo"][-1][1] == Condition("grpo")  # the top rung is the usual run
     assert all(dict(c.fields)["lr"] == d.rl_lr for _, c in frontier["sft"])
 
@@ -67,6 +68,16 @@ def test_each_claim_asks_only_for_its_runs_without_repeats():
     c4 = conditions_for({"C4"}, d)
     assert {c.mask for c in c4} == {"", "rl", "random"}
     assert d.invariance() in conditions_for({"regime"}, d)
+    assert d.invariances()["sft"] == Condition(
+        "sft", "lr1e-05-s300", (("lr", 1e-5), ("steps", 300))
+    )  # SFT at its published rate (half the built-in one) for twice the steps
+    assert d.invariances()["sft"] in conditions_for({"regime"}, d)
+    pairs = d.rate_pairs()
+    assert dict(pairs["grpo"]["short"].fields) == {"lr": 2e-5, "steps": 15}
+    assert pairs["sft"]["high"] == d.sft_usual() and dict(pairs["sft"]["low"].fields)["lr"] == 2e-6
+    assert Condition("sft-self", "lr2e-06", (("lr", 2e-6), ("steps", 150))) in conditions_for(
+        {"C6"}, d
+    )
     every = conditions_for({f"C{i}" for i in range(1, 10)} | {"regime"}, d)
     assert len(every) == len(set(every))
     assert every.index(Condition("grpo", "rlmask", mask="rl")) > every.index(Condition("grpo"))

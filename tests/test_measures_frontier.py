@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rlsparse_check.measures.frontier import covers, matched_gain, sparsity_at
@@ -23,3 +24,92 @@ def test_sparsity_is_interpolated_in_gain_and_held_beyond_the_ends():
 
 def test_equal_gains_are_averaged():
     assert sparsity_at([(0.2, 0.4), (0.2, 0.6), (0.4, 0.0)], 0.2) == pytest.approx(0.5)
+
+
+def _planted(rng, n, slope_rl=-0.5, slope_sft=-4.0, gap=0.3, noise=0.05):
+    """Seeds of two frontiers: gain rises over five rungs (eval and seed noise ``noise``);
+    sparsity is linear in the true gain, so the true difference at gain g is known."""
+    true = np.array([0.03, 0.08, 0.15, 0.22, 0.26])
+
+    def seeds(slope, base):
+        out = []
+        for _ in range(n):
+            g = true + rng.normal(0, noise, true.size)
+            out.append(
+                [
+                    (float(x), base + slope * t + rng.normal(0, 0.005))
+                    for x, t in zip(g, true, strict=True)
+                ]
+            )
+        return out
+
+    return {"rl": seeds(slope_rl, 0.5 + gap), "sft": seeds(slope_sft, 0.5)}, slope_rl, slope_sft
+
+
+def _covers(n, broken, sims=1500):
+    from rlsparse_check.measures.frontier import at_matched_gain
+    from rlsparse_check.stats import margin_test
+
+    rng = np.random.default_rng(7)
+    hits = 0
+    for _ in range(sims):
+        points, a, b = _planted(rng, n)
+        m = at_matched_gain(points, "rl", "sft")
+        if broken:  # one gain from the mean curves, then a t interval at that fixed gain
+            g = matched_gain(points)
+            diffs = [
+                sparsity_at(x, g) - sparsity_at(y, g)
+                for x, y in zip(points["rl"], points["sft"], strict=True)
+            ]
+            truth = 0.3 + (a - b) * g_true(points)
+        else:
+            diffs, truth = m.diffs, 0.3 + (a - b) * g_true(points)
+        t = margin_test(diffs, None, 0.0, level=0.975)
+        hits += t.lower <= truth <= t.upper
+    return hits / sims
+
+
+def g_true(points):
+    return (0.03 + 0.26) / 2  # the middle of the true gains both frontiers cover
+
+
+@pytest.mark.parametrize("n", [3, 6])
+def test_matching_each_seed_pair_covers_the_true_difference_at_about_95_percent(n):
+    rate = _covers(n, broken=False)
+    assert abs(rate - 0.95) < 4 * (0.05 * 0.95 / 1500) ** 0.5 + 0.01
+
+
+def test_fixing_the_matched_gain_from_the_mean_curves_under_covers():
+    assert _covers(6, broken=True) < 0.95 - 4 * (0.05 * 0.95 / 1500) ** 0.5
+
+
+def test_the_rise_at_the_matched_gain_is_found_and_tested_over_seeds():
+    from rlsparse_check.measures.frontier import rise_at
+
+    rising = [[(0.05, 0.9), (0.15, 0.8), (0.2, 0.7)], [(0.06, 0.9), (0.16, 0.8), (0.2, 0.7)]] * 2
+    r = rise_at("rl", rising, 0.1)
+    assert r.rungs == (0, 1) and r.rise == pytest.approx(0.1) and r.p < 0.01
+    assert rise_at("rl", rising, 0.5).rungs is None
+
+
+def test_a_frontier_is_read_from_cases_with_their_eval_standard_errors():
+    from types import SimpleNamespace
+
+    from rlsparse_check.measures.frontier import frontier_of
+
+    def case(label, gain, seed):
+        record = {"spec": {"lr": 2e-6}, "eval": {"after": {"se": 0.01}}}
+        return SimpleNamespace(
+            label=label, meta={"gain": {"gain": gain, "se": 0.014}, "record": record, "seed": seed}
+        )
+
+    runs = {
+        "grpo": [
+            (10, [case("a0", 0.05, 0), case("a1", 0.06, 1)]),
+            (50, [case("b0", 0.2, 0), case("b1", 0.21, 1)]),
+        ]
+    }
+    f = frontier_of(runs, lambda c: {"a0": 0.9, "a1": 0.8, "b0": 0.5, "b1": 0.4}[c.label])
+    assert f.points["grpo"] == [[(0.05, 0.9), (0.2, 0.5)], [(0.06, 0.8), (0.21, 0.4)]]
+    assert f.ses == {"a0": 0.01, "a1": 0.01, "b0": 0.01, "b1": 0.01}
+    assert [r["steps"] for r in f.rows["grpo"]] == [10, 10, 50, 50]

@@ -133,3 +133,16 @@ def test_regime_profile_of_a_checkpoint_without_floats_says_so(tmp_path):
     path = write_safetensors(tmp_path / "i.safetensors", {"n": np.arange(3)}, dtype="int64")
     with pytest.raises(StatsInputError, match="no finite floating-point"):
         regime_profile(path, [1e-3])
+
+
+def test_half_ulp_counts_tally_entries_per_kind_and_overall(tmp_path):
+    from rlsparse_check.measures.precision import half_ulp_counts
+
+    tensors = {
+        "model.layers.0.mlp.up_proj.weight": np.array([1.0, 1.5, 0.5], dtype=np.float32),
+        "model.norm.weight": np.array([1.0, 1.0], dtype=np.float32),
+    }
+    counts = half_ulp_counts(write(tmp_path / "ck", tensors, "bfloat16"))
+    h, n = counts["all"]
+    assert list(h) == [2.0**-9, 2.0**-8] and list(n) == [1, 4]  # |w| 0.5 vs 1 and 1.5
+    assert list(counts["norm"][1]) == [2] and int(counts["mlp"][1].sum()) == 3

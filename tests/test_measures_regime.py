@@ -41,3 +41,30 @@ def test_equal_runs_are_equivalent_and_different_ones_are_not():
     )
     assert moved["verdict"] == "not_reproduced" and "sparsity" in moved["reason"]
     assert check([(0.3, 0.2)], [(0.3, 0.2)])["verdict"] == "inconclusive"
+
+
+def test_every_algorithm_with_the_rate_factor_is_checked_or_listed_and_the_worst_decides():
+    from rlsparse_check.measures.regime import invariances
+
+    same = {
+        "usual": [(0.33, 0.24), (0.35, 0.25), (0.34, 0.22)],
+        "published": [(0.334, 0.24), (0.349, 0.25), (0.342, 0.23)],
+        "rates": (2e-6, 1e-6),
+        "lr_x_steps": 3e-4,
+    }
+    moved = {**same, "published": [(0.60, 0.24), (0.61, 0.25), (0.62, 0.22)]}
+    out = invariances(
+        {"grpo": same, "sft": same},
+        ["grpo", "sft", "dpo"],
+        margin=0.05,
+        alpha=0.05,
+        correction="holm",
+    )
+    assert out["verdict"] == "reproduced" and out["unchecked"] == ["dpo"]
+    assert out["by_algorithm"]["sft"]["sparsity"]["ci_level"] == 0.9
+    assert "p_adjusted" in out["by_algorithm"]["grpo"]["gain"]
+    bad = invariances(
+        {"grpo": same, "sft": moved}, ["grpo", "sft"], margin=0.05, alpha=0.05, correction="holm"
+    )
+    assert bad["verdict"] == "not_reproduced" and bad["unchecked"] == []
+    assert bad["by_algorithm"]["grpo"]["verdict"] == "reproduced"

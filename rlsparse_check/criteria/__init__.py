@@ -20,16 +20,17 @@ The shapes of evidence:
 * overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
   the attainable excess; pairs of runs are the replicates (bounds over pairs, a jackknife over
   runs when pairs share runs), a single pair decided by its entry-level bound;
-* exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8, C9c): no sampling, so the
-  value is compared with its threshold directly; a stored update's rank (C7) is compared with
-  full-rank and rank-1 updates of its size stored and measured the same way.
+* exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8) or of a fitted prediction
+  (C9c): no sampling of the figure itself, so it is compared with its threshold directly; a
+  stored update's rank (C7) is compared with full-rank and rank-1 updates of its size stored and
+  measured the same way.
 """
 
 from __future__ import annotations
 
 from rlsparse_check.criteria.combine import all_of, correct, p_text, pct
 from rlsparse_check.criteria.margins import at_most, equivalent, margin_figures, much_greater
-from rlsparse_check.criteria.mechanism import agreement_beyond_chance, trend
+from rlsparse_check.criteria.mechanism import predicted, rate_not_steps
 from rlsparse_check.criteria.overlap import overlap_above_chance, overlap_over_pairs
 from rlsparse_check.criteria.range import checkpoint_in_range, in_range
 from rlsparse_check.criteria.structure import (
@@ -56,6 +57,6 @@ __all__ = [
     "rank_against_reference",
     "spread_across_blocks",
     "norms_spared",
-    "trend",
-    "agreement_beyond_chance",
+    "rate_not_steps",
+    "predicted",
 ]

@@ -50,6 +50,6 @@ def verdict_of(supports: bool, refutes: bool, why: str, n: int = 1, min_n: int =
 
 
 def interval_fields(lo: float, hi: float, level: float, kind: str) -> dict[str, Any]:
-    """An interval as report.json states it: ``ci``, its level and kind (``"two-sided"`` or
-    ``"one-sided bounds"``)."""
-    return {"ci": [lo, hi], "ci_level": level, "ci_kind": kind}
+    """An interval as report.json writes it: ``ci`` with its ``ci_level`` and ``ci_kind``
+    ("two-sided" or "one-sided bounds")."""
+    return {"ci": [float(lo), float(hi)], "ci_level": float(level), "ci_kind": kind}

@@ -1,10 +1,10 @@
 """The learning guard: a verdict that rests on runs that should have learned checks they did.
 
-A run set that did not learn is trivially sparse (nothing moved), so sparsity read from it
-proves nothing either way. :func:`learned` decides one run set from its eval gains over seeds
-(:func:`rlsparse_check.measures.learning.gain_over_seeds`, Holm-adjusted across the claim's
-run sets with :func:`rlsparse_check.criteria.combine.correct`); :func:`guard` turns a verdict
-inconclusive when any of its run sets did not learn.
+A run that did not learn is trivially sparse (nothing moved), so "sparser" or "as sparse" says
+nothing about the algorithm. :func:`learned` reads one run set's gain test over seeds (a
+one-sided one-sample t on the per-seed eval gains, Holm-adjusted across the claim's run sets:
+:func:`rlsparse_check.measures.learning.gain_tests`); :func:`guard` turns a verdict inconclusive
+when any run set did not learn, naming it.
 """
 
 from __future__ import annotations
@@ -18,35 +18,38 @@ from rlsparse_check.results import Decision, Verdict
 __all__ = ["learned", "guard"]
 
 
-def learned(test: Mapping[str, Any], alpha: float) -> Decision:
-    """``test``: a gain test over seeds (``mean``, ``n``, ``p_adjusted`` of the one-sided
-    one-sample t, or ``p`` when it is the family's only test; optionally ``name``, the run
-    set). Reproduced-compatible when the adjusted p is below ``alpha`` and the mean gain is
-    above zero; otherwise inconclusive, naming the run set that did not learn."""
-    name = test.get("name", "the runs")
-    p = test.get("p_adjusted") if test.get("p_adjusted") is not None else test.get("p")
-    mean = float(test.get("mean", float("nan")))
-    figures = (
-        f"eval gain {mean:+.3f} over {test.get('n', 0)} seeds, adjusted one-sided p {p_text(p)}"
-    )
-    if p is not None and p < alpha and mean > 0:
-        return Decision(Verdict.REPRODUCED, f"{name} learned ({figures})")
+def _get(test: Any, name: str) -> Any:
+    return test.get(name) if isinstance(test, Mapping) else getattr(test, name, None)
+
+
+def learned(test: Any, alpha: float) -> Decision:
+    """Reproduced-compatible when the run set's adjusted p < ``alpha`` and its mean gain > 0;
+    else inconclusive, naming the run set (``what``). ``test``: a GainTest or a mapping with
+    ``what``/``mean``/``p_adjusted`` (or ``p``)."""
+    what = _get(test, "what") or _get(test, "name") or _get(test, "runs") or "the runs"
+    mean = _get(test, "mean")
+    p = _get(test, "p_adjusted")
+    p = _get(test, "p") if p is None else p
+    mean_text = "n/a" if mean is None else f"{mean:+.3f}"
     if p is None:
-        why = f"{name}: learning not testable ({figures}; needs at least 2 seeds)"
-    else:
-        why = f"{name} did not learn significantly ({figures}, alpha {alpha:g})"
-    return Decision(Verdict.INCONCLUSIVE, why)
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"{what} did not show learning: one seed, no test of its eval gain ({mean_text})",
+        )
+    why = f"{what}: mean eval gain {mean_text}, one-sided adjusted p {p_text(p)}"
+    if p < alpha and mean is not None and mean > 0:
+        return Decision(Verdict.REPRODUCED, f"{why}: learned")
+    return Decision(Verdict.INCONCLUSIVE, f"{what} did not learn ({why} vs alpha {alpha:g})")
 
 
 def guard(decision: Decision, *learned_decisions: Decision) -> Decision:
-    """``decision`` unchanged when every run set learned, else inconclusive with the reason
-    naming each run set that did not (and the verdict it would have had)."""
+    """``decision`` unless a run set did not learn: then inconclusive, saying which."""
     failed = [d.reason for d in learned_decisions if d.verdict is not Verdict.REPRODUCED]
     if not failed:
         return decision
     return Decision(
         Verdict.INCONCLUSIVE,
-        f"{'; '.join(failed)}: a run that did not learn is trivially sparse, so this proves "
-        f"nothing either way (the measurement alone would read "
-        f"{decision.verdict.value.replace('_', ' ')}: {decision.reason})",
+        "the verdict rests on runs that did not learn: "
+        + "; ".join(failed)
+        + f" (without this guard: {decision.verdict.value.replace('_', ' ')}: {decision.reason})",
     )

@@ -1,14 +1,29 @@
 """Bounds against a margin: "A exceeds B by at least a margin" (C2, C6, C9a), "a mean stays
-below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check)."""
+below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check); and the
+conditions a comparison at matched gain needs (C2): the gains are precise enough and the matched
+gain lies where both frontiers still rise (on a plateau, matching gains matches noise)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rlsparse_check.criteria.combine import p_text, verdict_of
-from rlsparse_check.results import Decision
+from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["much_greater", "margin_figures", "at_most", "equivalent"]
+__all__ = [
+    "much_greater",
+    "margin_figures",
+    "at_most",
+    "equivalent",
+    "on_rising_part",
+    "precise_gains",
+    "sparser_at_matched_gain",
+    "with_room",
+    "recovered",
+    "recovery_decision",
+    "beats_random",
+]
 
 
 def much_greater(
@@ -51,15 +66,26 @@ def margin_figures(test: Any) -> dict[str, Any]:
     }
 
 
-def at_most(what: str, test: Any, limit: float, alpha: float) -> Decision:
+def at_most(
+    what: str,
+    test: Any,
+    limit: float,
+    alpha: float,
+    *,
+    p_below: float | None = None,
+    p_above: float | None = None,
+) -> Decision:
     """A mean over seeds at most ``limit`` (a MarginTest of the values against the limit at
     level ``1 - alpha``): the upper bound at or below the limit supports, the lower bound above
-    it refutes."""
+    it refutes. ``p_below``/``p_above`` replace the test's p-values with adjusted ones."""
+    down = test.p_below if p_below is None else p_below
+    up = test.p_above if p_above is None else p_above
     why = (
         f"{what}: mean {test.diff:.4g}, one-sided {100 * (1 - alpha):g}% bounds "
-        f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (n={test.n})"
+        f"{test.lower:.4g} / {test.upper:.4g} vs limit {limit:g} (adjusted p below "
+        f"{p_text(down)}, above {p_text(up)}; n={test.n})"
     )
-    return verdict_of(test.p_below < alpha, test.p_above < alpha, why, test.n)
+    return verdict_of(down < alpha, up < alpha, why, test.n)
 
 
 def equivalent(
@@ -85,3 +111,134 @@ def equivalent(
     return verdict_of(
         p_adjusted < alpha, outside, why + (": outside the margin" * outside), n, min_n
     )
+
+
+def on_rising_part(rises: Sequence[Any], alpha: float) -> Decision:
+    """Every frontier still rising at the matched gain: the rungs around it differ in gain by
+    a one-sided paired t over seeds with p < ``alpha`` (``rises``: :class:`Rise` per curve).
+    Otherwise inconclusive, naming the flat curve."""
+    if not rises:
+        return Decision(Verdict.INCONCLUSIVE, "the frontiers share no eval gain")
+    flat = []
+    for r in rises:
+        if r.rungs is None:
+            flat.append(f"{r.what}: the matched gain {r.gain:+.3f} lies outside its curve")
+        elif r.p is None or not (r.p < alpha and r.rise > 0):
+            flat.append(
+                f"{r.what}: gain rises {r.rise:+.3f} between rungs {r.rungs[0] + 1} and "
+                f"{r.rungs[1] + 1} around {r.gain:+.3f} (one-sided p {p_text(r.p)})"
+            )
+    if flat:
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            "the matched gain is not where both frontiers still rise (" + "; ".join(flat) + ")",
+        )
+    return Decision(Verdict.REPRODUCED, "both frontiers rise at the matched gain")
+
+
+def precise_gains(ses: Mapping[str, float], limit: float) -> Decision:
+    """Every run's eval standard error at most ``limit``; else inconclusive, naming them."""
+    noisy = {k: v for k, v in ses.items() if not v <= limit}
+    if noisy:
+        worst = ", ".join(f"{k} {v:.3f}" for k, v in sorted(noisy.items())[:4])
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"{len(noisy)} run(s) evaluated with a standard error above {limit:g} ({worst})",
+        )
+    return Decision(Verdict.REPRODUCED, f"every eval standard error at most {limit:g}")
+
+
+def sparser_at_matched_gain(
+    test: Any,
+    conditions: Sequence[Decision],
+    learned: Sequence[Decision],
+    margin: float,
+    alpha: float,
+) -> Decision:
+    """C2: the margin rule on the differences at matched gain (``test``: a MarginTest, None
+    when fewer than two seed pairs share a gain), unless a condition (eval precision, rising
+    curves) fails (the first failing one decides) or an arm did not learn (the guard)."""
+    from rlsparse_check.criteria.learning import guard
+
+    if test is None:
+        verdict = Decision(Verdict.INCONCLUSIVE, "fewer than two seed pairs share a gain")
+    else:
+        verdict = much_greater("RL minus SFT sparsity at matched gain", test, margin, alpha)
+    failed = [d for d in conditions if d.verdict is not Verdict.REPRODUCED]
+    if not learned:
+        learned = [Decision(Verdict.INCONCLUSIVE, "no frontier reaches the matched gain")]
+    return guard(failed[0] if failed else verdict, *learned)
+
+
+def with_room(decision: Decision, room: float, margin: float) -> Decision:
+    """C6: a refutation needs room to show the margin: when the sparser arm sits less than
+    ``margin`` above the sparsity floor, both arms are at the floor and the comparison cannot
+    tell them apart: inconclusive. (A reproduction already implies that room.)"""
+    if decision.verdict is Verdict.NOT_REPRODUCED and room < margin:
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"both arms sit at the sparsity floor (the sparser one {100 * room:+.2f} pp above "
+            f"it, less than the {100 * margin:g} pp margin): no room for the difference; "
+            f"{decision.reason}",
+        )
+    return decision
+
+
+def recovered(eq: Decision, close: Decision, leaked: Mapping[str, int]) -> Decision:
+    """C4: eval equivalence and nearly identical parameters must both hold; any entry changed
+    outside a mask makes the masked runs invalid: inconclusive, whatever the parts say."""
+    from rlsparse_check.criteria.combine import all_of
+
+    decision = all_of([("eval equivalence", eq), ("nearly identical parameters", close)])
+    if any(leaked.values()):
+        counts = ", ".join(f"{k} {v}" for k, v in leaked.items())
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            f"masking did not hold (entries changed outside the masks: {counts}): the masked "
+            f"runs are invalid; {decision.reason}",
+        )
+    return decision
+
+
+def beats_random(p: float | None, rl_distance: float, random_distance: float, alpha: float):
+    """C4's control (reported, not deciding): the RL mask beats a random mask of equal
+    per-tensor density when its eval is significantly higher (one-sided ``p`` < ``alpha``) and
+    its update ends closer to the full run's."""
+    return p is not None and p < alpha and rl_distance < random_distance
+
+
+def recovery_decision(
+    r: Any,
+    fixed: float | None,
+    margin: float,
+    alpha: float,
+    correction: str,
+    full_learned: Decision,
+) -> tuple[Decision, Any, dict[str, float]]:
+    """C4's verdict from a :class:`~rlsparse_check.measures.recovery.Recovery`: (i) the eval
+    TOST of the RL-mask run, (ii) its distance no farther than the seed reference (paired bounds
+    of the gap against 0), or than ``fixed`` when given; the two deciding tests (three p-values:
+    TOST, near, far) corrected together; the leak override and the learning guard on top.
+    Returns the decision, the deciding distance test and the adjusted p-values."""
+    from rlsparse_check.criteria.combine import correct
+    from rlsparse_check.criteria.learning import guard
+
+    dist, limit = (r.closer, 0.0) if fixed is None else (r.fixed, fixed)
+    t = r.tost["rl_mask"]
+    family = {"tost": {"p": t.p_value}, "near": {"p": dist.p_below}, "far": {"p": dist.p_above}}
+    correct(family, correction)
+    adj = {k: v["p_adjusted"] for k, v in family.items()}
+    n = len(r.after["full"])
+    eq = equivalent(
+        "eval reward, RL mask minus full (paired)",
+        t.effect,
+        tuple(t.ci),
+        adj["tost"],
+        margin,
+        alpha,
+        n=n,
+    )
+    what = "RL-mask distance" + (" minus a second seed's distance" if fixed is None else "")
+    close = at_most(what, dist, limit, alpha, p_below=adj["near"], p_above=adj["far"])
+    leaks = {k: sum(v) for k, v in r.leaks.items()}
+    return guard(recovered(eq, close, leaks), full_learned), dist, adj

@@ -9,16 +9,37 @@ two at the same eval gain asks the question the claim is about.
   mean over seeds of each rung), or None when they do not overlap;
 * :func:`sparsity_at`: one seed's frontier, linearly interpolated in gain (points ordered by
   gain, equal gains averaged); outside the seed's own range it takes the nearest end point, and
-  :func:`covers` says whether that happened.
+  :func:`covers` says whether that happened;
+* :func:`paired_differences`: RL seed i and SFT seed i as one replicate: the pair's own matched
+  gain (the middle of the gains both of its frontiers cover) and the sparsity difference there.
+  The matched gain is chosen anew in every pair, so the spread of the differences over pairs
+  holds the uncertainty of choosing it and the eval noise of every gain; a t interval over the
+  pairs carries both (tests/test_measures_frontier.py checks its coverage by simulation);
+* :func:`rise_at`: is a frontier still rising where the gain is matched? The two rungs
+  around the matched gain, their gain difference over seeds (paired by seed, one-sided t).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Point", "matched_gain", "sparsity_at", "covers"]
+__all__ = [
+    "Point",
+    "Frontier",
+    "frontier_of",
+    "plot",
+    "Matched",
+    "at_matched_gain",
+    "matched_gain",
+    "sparsity_at",
+    "covers",
+    "paired_differences",
+    "Rise",
+    "rise_at",
+]
 
 Point = tuple[float, float]  # (eval gain, sparsity)
 
@@ -59,3 +80,175 @@ def covers(points: Sequence[Point], gain: float) -> bool:
     """Whether ``gain`` lies within the seed's own range of gains (no end-point holding)."""
     gains = [g for g, _ in points]
     return min(gains) <= gain <= max(gains)
+
+
+def paired_differences(
+    first: Sequence[Sequence[Point]], second: Sequence[Sequence[Point]]
+) -> tuple[list[float], list[float]]:
+    """``(matched gains, first - second sparsity there)``, one per seed pair (pairs whose
+    frontiers share no gain are left out)."""
+    gains, diffs = [], []
+    for a, b in zip(first, second, strict=True):
+        g = matched_gain({"a": [a], "b": [b]})
+        if g is not None:
+            gains.append(g)
+            diffs.append(sparsity_at(a, g) - sparsity_at(b, g))
+    return gains, diffs
+
+
+@dataclass(frozen=True)
+class Rise:
+    """The rise of a mean frontier's gain across the two rungs around ``gain``."""
+
+    what: str
+    gain: float
+    rungs: tuple[int, int] | None  # ladder indices around the gain; None: outside the curve
+    rise: float
+    p: float | None  # one-sided paired t over seeds (rise > 0); None with one seed
+
+    def figures(self) -> dict:
+        return {"rungs": self.rungs, "rise": self.rise, "p": self.p}
+
+
+def rise_at(what: str, seeds: Sequence[Sequence[Point]], gain: float, se: float = 0.0) -> Rise:
+    """Where ``gain`` falls on the mean curve (rungs in ladder order) and how much the gain
+    rises across that segment, tested over seeds with each gain's eval noise ``se`` counted
+    (:func:`~rlsparse_check.measures.learning.noisy_t`)."""
+    from rlsparse_check.measures.learning import noisy_t
+
+    per_seed = np.array([[g for g, _ in seed] for seed in seeds], dtype=float)
+    means = per_seed.mean(axis=0)
+    for k in range(len(means) - 1):
+        if min(means[k], means[k + 1]) <= gain <= max(means[k], means[k + 1]):
+            steps = per_seed[:, k + 1] - per_seed[:, k]
+            p = noisy_t(steps, [se * 2**0.5] * len(steps))[1]
+            return Rise(what, gain, (k, k + 1), float(steps.mean()), p)
+    return Rise(what, gain, None, 0.0, None)
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """C2's evidence: ``points`` ``{algo: [per seed: [(gain, sparsity) per rung]]}``, each
+    run's eval standard error (``ses``, by label) and the report's ``rows``."""
+
+    points: dict
+    ses: dict
+    rows: dict
+
+
+def frontier_of(runs: Mapping[str, Sequence], sparsity) -> Frontier:
+    """``runs``: ``{algo: [(steps, seed cases), ...]}``; ``sparsity(case) -> float``."""
+    points, ses, rows = {}, {}, {}
+    for algo, rungs in runs.items():
+        n = len(rungs[0][1])
+        gain = {c.label: float(c.meta["gain"]["gain"]) for _, cases in rungs for c in cases}
+        value = {c.label: sparsity(c) for _, cases in rungs for c in cases}
+        points[algo] = [
+            [(gain[cs[i].label], value[cs[i].label]) for _, cs in rungs] for i in range(n)
+        ]
+        rows[algo] = []
+        for steps, cases in rungs:
+            for c in cases:
+                ev = c.meta["record"]["eval"]
+                se = float(ev["after"].get("se", float("nan")))
+                ses[c.label] = se
+                rows[algo].append(
+                    {
+                        "lr": c.meta["record"]["spec"]["lr"],
+                        "steps": steps,
+                        "seed": c.meta["seed"],
+                        "eval_gain": gain[c.label],
+                        "eval_gain_se": c.meta["gain"].get("se"),
+                        "eval_after_se": se,
+                        "sparsity": value[c.label],
+                    }
+                )
+    return Frontier(points, ses, rows)
+
+
+def plot(points: Mapping[str, Sequence[Sequence[Point]]], gain: float | None) -> dict:
+    """The report's ``frontier`` plot: seeds as points, the mean curve per algorithm."""
+    series = {}
+    for algo, seeds in points.items():
+        arr = np.array(seeds, dtype=float)  # seed x rung x (gain, sparsity)
+        series[algo] = {
+            "points": [
+                {"x": g, "y": y, "seed": i} for i, seed in enumerate(seeds) for g, y in seed
+            ],
+            "curve": {"x": arr[:, :, 0].mean(0).tolist(), "y": arr[:, :, 1].mean(0).tolist()},
+        }
+    return {
+        "x_label": "eval reward gain",
+        "y_label": "bitwise sparsity",
+        "matched_gain": gain,
+        "series": series,
+    }
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The comparison at matched gain: per seed pair the matched gain and the first minus
+    second sparsity there; ``gain`` their mean; ``rises`` of both mean curves at ``gain``;
+    ``reached``: ``{algo: per-seed gains of the rung just above the matched gain}``."""
+
+    gains: list[float]
+    diffs: list[float]
+    gain: float | None
+    rises: list[Rise]
+    reached: dict[str, list[float]]
+
+
+def at_matched_gain(
+    points: Mapping[str, Sequence[Sequence[Point]]], first: str, second: str, se: float = 0.0
+) -> Matched:
+    """``se``: the eval noise of one gain (counted in the rise tests)."""
+    gains, diffs = paired_differences(points[first], points[second])
+    gain = sum(gains) / len(gains) if gains else None
+    rises = [] if gain is None else [rise_at(a, points[a], gain, se) for a in (first, second)]
+    reached = {
+        r.what: [seed[r.rungs[1]][0] for seed in points[r.what]]
+        for r in rises
+        if r.rungs is not None
+    }
+    return Matched(gains, diffs, gain, rises, reached)
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """How far each arm's mean sparsity sits above the ``floor`` (the mean sparsity of the
+    densest run: SFT at its usual rate for the full budget, which no comparison of the design
+    can go below); ``room``: the sparser arm's, the most any difference between arms can show."""
+
+    floor: float
+    arms: dict[str, float]
+
+    @property
+    def room(self) -> float:
+        return max(self.arms.values())
+
+    def figures(self) -> dict:
+        return {
+            "floor": self.floor,
+            "floor_run": "SFT at its usual rate, full budget (the densest run)",
+            "above_floor": self.arms,
+            "room": self.room,
+        }
+
+
+def headroom(arms: Mapping[str, Sequence[float]], floor: Sequence[float]) -> Headroom:
+    low = float(np.mean(floor))
+    return Headroom(low, {k: float(np.mean(v)) - low for k, v in arms.items()})
+
+
+def published_style(usual: Mapping[str, Sequence[float]], rl_lr: float, sft_lr: float) -> dict:
+    """C2's comparison beside the frontier: each at its usual rate, same data budget (``usual``:
+    ``{"rl", "sft": per-seed sparsity}``), with the rate ratio named as its confound."""
+    mean = {k: float(np.mean(v)) for k, v in usual.items()}
+    return {
+        "rl_lr": rl_lr,
+        "sft_lr": sft_lr,
+        **{k: list(v) for k, v in usual.items()},
+        "beside": f"published style, each at its usual rate (RL {rl_lr:g}, SFT {sft_lr:g}; the "
+        f"{sft_lr / rl_lr:g}x rate ratio is its confound): RL {100 * mean['rl']:.2f}% vs SFT "
+        f"{100 * mean['sft']:.2f}% unchanged",
+    }

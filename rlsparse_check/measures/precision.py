@@ -36,6 +36,7 @@ __all__ = [
     "half_ulp_bf16",
     "half_ulp_agreement",
     "regime_profile",
+    "half_ulp_counts",
     "QUANTILES",
 ]
 
@@ -220,3 +221,34 @@ def regime_profile(
         "rates": rates,
         "flip_share": {f"{r:g}": float(w[h < r].sum() / total) for r in rates},
     }
+
+
+def half_ulp_counts(checkpoint: object) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{kind: (half-ULPs ascending, entry counts)}`` of a checkpoint's floating-point
+    tensors (bf16 half-ULP of each stored value), per parameter kind and ``"all"``."""
+    from rlsparse_check.checkpoints import CHUNK_ELEMS, open_checkpoint
+    from rlsparse_check.masks import kind_of
+
+    ck = open_checkpoint(checkpoint)
+    tables: dict[str, dict[float, int]] = {}
+    try:
+        for name in ck.names:
+            dtype = ck.spec(name).dtype
+            if dtype not in ("bfloat16", "float16", "float32", "float64"):
+                continue
+            values = _code_values(dtype)
+            table = np.zeros(1 << 16, np.int64)
+            for bits in ck.chunks(name, CHUNK_ELEMS):
+                table += np.bincount(_codes(bits, dtype), minlength=1 << 16)
+            h = half_ulp(values, "bfloat16")
+            for kind in (kind_of(name), "all"):
+                hist = tables.setdefault(kind, {})
+                for u, c in zip(h[table > 0], table[table > 0], strict=True):
+                    hist[float(u)] = hist.get(float(u), 0) + int(c)
+    finally:
+        ck.close()
+    out = {}
+    for kind, hist in tables.items():
+        keys = np.array(sorted(k for k in hist if np.isfinite(k)))
+        out[kind] = (keys, np.array([hist[k] for k in keys], dtype=np.int64))
+    return out

@@ -18,7 +18,7 @@ from typing import Any
 
 from rlsparse_check.criteria import all_of, correct, equivalent
 
-__all__ = ["RULE", "PAPER", "run_row", "invariance"]
+__all__ = ["RULE", "PAPER", "run_row", "invariance", "invariances", "check_inputs"]
 
 RULE = (
     "Adam moves each weight by about the learning rate per step whatever the model size, and a "
@@ -52,6 +52,48 @@ def run_row(label: str, spec: Any, flip_share: Mapping[str, float]) -> dict[str,
     }
 
 
+def _tests(usual, published, alpha: float, margin: float) -> dict[str, dict[str, Any]]:
+    from rlsparse_check.stats import tost
+
+    tests: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(("sparsity", "gain")):
+        diffs = [u[index] - p[index] for u, p in zip(usual, published, strict=True)]
+        test: dict[str, Any] = {
+            "usual": [u[index] for u in usual],
+            "published": [p[index] for p in published],
+            "difference": sum(diffs) / len(diffs),
+            "p": None,
+            "ci": None,
+            "ci_level": 1 - 2 * alpha,
+            "ci_kind": "two-sided",
+        }
+        if len(diffs) >= 2:
+            res = tost(diffs, None, margin=margin, alpha=alpha)
+            test.update(p=res.p_value, ci=list(res.ci))
+        tests[name] = test
+    return tests
+
+
+def _decide(tests, n: int, margin: float, alpha: float):
+    return all_of(
+        [
+            (
+                name,
+                equivalent(
+                    f"{name}, usual rate minus published rate (paired by seed)",
+                    t["difference"],
+                    tuple(t["ci"] or (float("-inf"), float("inf"))),
+                    t.get("p_adjusted"),
+                    margin,
+                    alpha,
+                    n=n,
+                ),
+            )
+            for name, t in tests.items()
+        ]
+    )
+
+
 def invariance(
     usual: Sequence[tuple[float, float]],
     published: Sequence[tuple[float, float]],
@@ -66,40 +108,9 @@ def invariance(
     the same recipe at the usual rate and at the published rate with proportionally more steps;
     sparsity and eval gain must both be equivalent (TOST on the per-seed differences, margin
     ``margin``, the two p-values corrected together)."""
-    from rlsparse_check.stats import tost
-
-    tests: dict[str, dict[str, Any]] = {}
-    for index, name in enumerate(("sparsity", "gain")):
-        diffs = [u[index] - p[index] for u, p in zip(usual, published, strict=True)]
-        test: dict[str, Any] = {
-            "usual": [u[index] for u in usual],
-            "published": [p[index] for p in published],
-            "difference": sum(diffs) / len(diffs),
-            "p": None,
-            "ci": None,
-        }
-        if len(diffs) >= 2:
-            res = tost(diffs, None, margin=margin, alpha=alpha)
-            test.update(p=res.p_value, ci=list(res.ci))
-        tests[name] = test
+    tests = _tests(usual, published, alpha, margin)
     correct(tests, correction)
-    decision = all_of(
-        [
-            (
-                name,
-                equivalent(
-                    f"{name}, usual rate minus published rate (paired by seed)",
-                    t["difference"],
-                    tuple(t["ci"] or (float("-inf"), float("inf"))),
-                    t.get("p_adjusted"),
-                    margin,
-                    alpha,
-                    n=len(usual),
-                ),
-            )
-            for name, t in tests.items()
-        ]
-    )
+    decision = _decide(tests, len(usual), margin, alpha)
     return {
         "verdict": decision.verdict.value,
         "reason": f"lr {rates[0]:g} vs {rates[1]:g} at lr x steps {lr_x_steps:g}: "
@@ -110,3 +121,64 @@ def invariance(
         "gain": tests["gain"],
         "margin": margin,
     }
+
+
+def invariances(
+    checks: Mapping[str, Mapping[str, Any]],
+    uses_factor: Sequence[str],
+    *,
+    margin: float,
+    alpha: float,
+    correction: str,
+) -> dict[str, Any]:
+    """The invariance check of every algorithm that has one (``checks``: ``{algo: {"usual",
+    "published": per-seed (sparsity, gain), "rates", "lr_x_steps"}}``), all sparsity and gain
+    TOSTs corrected together (``correction`` over 2 x algorithms tests); the worst decides.
+    ``unchecked``: the algorithms of the session that use the built-in rate factor without a
+    check of their own."""
+    from rlsparse_check.results import worst
+
+    family = {
+        (a, k): t
+        for a, c in checks.items()
+        for k, t in _tests(c["usual"], c["published"], alpha, margin).items()
+    }
+    correct(family, correction)
+    by_algo, verdicts, reasons = {}, [], []
+    for algo, c in checks.items():
+        tests = {k: family[(algo, k)] for k in ("sparsity", "gain")}
+        decision = _decide(tests, len(c["usual"]), margin, alpha)
+        verdicts.append(decision.verdict)
+        reasons.append(
+            f"{algo}: lr {c['rates'][0]:g} vs {c['rates'][1]:g} at lr x steps "
+            f"{c['lr_x_steps']:g}: {decision.reason}"
+        )
+        by_algo[algo] = {
+            "verdict": decision.verdict.value,
+            "rates": list(c["rates"]),
+            "lr_x_steps": c["lr_x_steps"],
+            **tests,
+        }
+    unchecked = sorted(set(uses_factor) - set(checks))
+    return {
+        "verdict": worst(verdicts).value if verdicts else "not_applicable",
+        "reason": "; ".join(reasons) or "the runs use the published rate",
+        "by_algorithm": by_algo,
+        "unchecked": unchecked,
+        "family": f"{correction} over the sparsity and gain TOSTs of {', '.join(checks)}",
+        "margin": margin,
+    }
+
+
+def check_inputs(runs: Mapping[str, Mapping[str, Sequence]], sparsity: Any) -> dict[str, Any]:
+    """:func:`invariances`' ``checks`` from ``{algo: {"usual", "published": seed cases}}``
+    (``sparsity(case) -> float``): per-seed (sparsity, gain), the two rates and lr x steps."""
+    out = {}
+    for algo, pair in runs.items():
+        usual, published = (pair[k][0].meta["record"]["spec"] for k in ("usual", "published"))
+        out[algo] = {
+            **{k: [(sparsity(c), c.meta["gain"]["gain"]) for c in v] for k, v in pair.items()},
+            "rates": (usual["lr"], published["lr"]),
+            "lr_x_steps": usual["lr"] * usual["steps"],
+        }
+    return out

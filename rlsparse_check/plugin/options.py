@@ -68,7 +68,8 @@ class Settings:
     block_active_fraction: float = _T["block-active-fraction"]
     max_block_cv: float = _T["max-block-cv"]
     max_norm_updated: float = _T["max-norm-updated"]
-    min_kappa: float = _T["min-kappa"]
+    max_eval_se: float = _T["max-eval-se"]
+    max_prediction_error: float = _T["max-prediction-error"]
     correction: str = "holm"
     baseline: Path | None = None
     drift_tolerance: float = 0.05
@@ -153,7 +154,11 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
     "block-active-fraction": ("F", "C8: a block takes part at this fraction of the median's"),
     "max-block-cv": ("CV", "C8: largest coefficient of variation of block update densities"),
     "max-norm-updated": ("F", "C8: largest share of norm entries changed"),
-    "min-kappa": ("K", "C9c: smallest Cohen's kappa of the half-ULP prediction"),
+    "max-eval-se": ("SE", "C2: largest eval standard error of a run on the frontier"),
+    "max-prediction-error": (
+        "E",
+        "C9c: largest mean absolute error of the leave-one-run-out bf16 sparsity prediction",
+    ),
     "correction": (
         "METHOD",
         "multiple-comparison correction within a claim: holm or bh (default holm)",
@@ -181,7 +186,6 @@ _SHARES = (
     "min-active-blocks",
     "block-active-fraction",
     "max-norm-updated",
-    "min-kappa",
 )
 
 
@@ -314,7 +318,13 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             kw[key] = _number(name, value, float, 1e-12, 0.5)
         elif name in _SHARES:
             kw[key] = _number(name, value, float, 0.0, 1.0)
-        elif name in ("equivalence-margin", "max-update-distance", "max-block-cv"):
+        elif name in (
+            "equivalence-margin",
+            "max-update-distance",
+            "max-block-cv",
+            "max-eval-se",
+            "max-prediction-error",
+        ):
             kw[key] = _number(name, value, float, 0.0)
         elif name == "drift-tolerance":
             kw[key] = _number(name, value, float, 0.0)

@@ -26,7 +26,7 @@ __all__ = [
     "versions",
 ]
 
-RECIPE_VERSION = 2  # bump when a recipe changes results, so cached runs are not reused
+RECIPE_VERSION = 3  # bump when a recipe changes results, so cached runs are not reused
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 

@@ -38,7 +38,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
     from rlsparse_check.models import load_model
     from rlsparse_check.recipes.masked import MaskGuard, load_mask
     from rlsparse_check.recipes.quiet import quiet
-    from rlsparse_check.recipes.sampling import evaluate
+    from rlsparse_check.recipes.sampling import evaluate, paired_gain
     from rlsparse_check.recipes.trainer import Job, drop_printer
     from rlsparse_check.tasks import get_task
 
@@ -140,7 +140,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
             "split": "eval",
             "before": before,
             "after": after,
-            "gain": after["reward"] - before["reward"],
+            **{k if k == "gain" else f"gain_{k}": v for k, v in paired_gain(before, after).items()},
         },
         "weights_sha256": weights_sha256(tmp),
         "base": {

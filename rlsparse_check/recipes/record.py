@@ -111,7 +111,7 @@ class RunRecord:
             side: {k: v for k, v in self.eval[side].items() if k != "rewards"}
             for side in ("before", "after")
         }
-        out["eval"]["gain"] = self.eval["gain"]
+        out["eval"].update({k: v for k, v in self.eval.items() if k.startswith("gain")})
         out["base_weights_sha256"] = self.base_weights_sha256
         out["device"] = self.device["kind"]
         out["path"] = str(path)

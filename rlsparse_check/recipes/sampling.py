@@ -7,6 +7,7 @@ on any device. Completions stop at the end-of-sequence token.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -17,8 +18,10 @@ from rlsparse_check.tasks.prompts import rendered
 __all__ = [
     "MAX_LENGTH",
     "MAX_NEW_TOKENS",
+    "eval_samples",
     "evaluate",
     "max_length",
+    "paired_gain",
     "generate",
     "own_samples",
     "sample_tokens",
@@ -46,10 +49,12 @@ def sample_tokens(
     generator: Any = None,
     max_new_tokens: int = MAX_NEW_TOKENS,
     temperature: float = 1.0,
+    use_cache: bool = False,
 ) -> list[list[list[int]]]:
     """``k`` continuations of each prompt (token ids), as generated: a row stops growing at
     ``eos`` (later positions repeat ``eos``) and rows are at most ``max_new_tokens`` long.
-    Sampling (``greedy=False``) draws from ``generator``, a seeded CPU ``torch.Generator``."""
+    Sampling (``greedy=False``) draws from ``generator``, a seeded CPU ``torch.Generator``.
+    ``use_cache`` decodes with the model's key/value cache (the eval: several times faster)."""
     import torch
 
     device = next(model.parameters()).device
@@ -64,9 +69,14 @@ def sample_tokens(
             members = groups[length]
             ids = torch.tensor([encoded[i] for i in members for _ in range(k)], device=device)
             done = torch.zeros(len(ids), dtype=torch.bool, device=device)
-            new = []
+            new, past, step = [], None, ids
             for _ in range(max_new_tokens):
-                logits = model(input_ids=ids).logits[:, -1, :].float()
+                if use_cache:  # feed only the new token, the keys and values of the rest kept
+                    result = model(input_ids=step, cache=past, use_cache=True)
+                    past = result.cache
+                else:
+                    result = model(input_ids=ids, logits_to_keep=1)
+                logits = result.logits[:, -1, :].float()
                 if greedy:
                     token = logits.argmax(-1)
                 else:
@@ -76,6 +86,7 @@ def sample_tokens(
                 new.append(token)
                 done |= token == eos
                 ids = torch.cat([ids, token[:, None]], dim=1)
+                step = token[:, None]
                 if bool(done.all()):
                     break
             for row_index, row in enumerate(torch.stack(new, dim=1).tolist()):
@@ -94,6 +105,7 @@ def generate(
     seed: int = 0,
     max_new_tokens: int = MAX_NEW_TOKENS,
     temperature: float = 1.0,
+    use_cache: bool = False,
 ) -> list[list[str]]:
     """``k`` completions per prompt (greedy: ``k`` identical ones), decoded without specials."""
     import torch
@@ -108,6 +120,7 @@ def generate(
         generator=torch.Generator(device="cpu").manual_seed(seed),
         max_new_tokens=max_new_tokens,
         temperature=temperature,
+        use_cache=use_cache,
     )
     return [
         [tokenizer.decode(until_eos(row, eos), skip_special_tokens=True) for row in group]
@@ -120,23 +133,75 @@ def until_eos(row: Sequence[int], eos: int) -> list[int]:
     return list(row[: row.index(eos)] if eos in row else row)
 
 
+#: The eval's standard error must stay at most this (C2's ``--max-eval-se`` default).
+MAX_EVAL_SE = 0.02
+#: The eval's sampling seed: the same for every run, so before/after and runs share draws.
+EVAL_SEED = 1234
+
+
+def eval_samples(problems: int, max_se: float = MAX_EVAL_SE) -> int:
+    """Completions to sample per problem so that the eval's standard error on ``problems``
+    fixed problems is at most ``max_se`` whatever their solve rates: the worst case is
+    ``sqrt(0.25 / ((k - 1) n))`` (every rate 1/2), so ``k = ceil(0.25 / (n max_se^2)) + 1``
+    (8 on the 100 add problems, 14 on the 52 sub problems; one greedy answer per problem has
+    about 0.05)."""
+    return max(2, math.ceil(0.25 / (max(problems, 1) * max_se**2) - 1e-9) + 1)
+
+
 def evaluate(
-    model: Any, tokenizer: Any, problems: Sequence[Problem], task: Task | None = None
+    model: Any,
+    tokenizer: Any,
+    problems: Sequence[Problem],
+    task: Task | None = None,
+    samples: int | None = None,
 ) -> dict[str, Any]:
-    """Greedy evaluation with ``task``'s prompts and verifier (the built-in exact reward when
-    None): mean reward (= accuracy) and the per-example rewards."""
+    """Sampled evaluation on the fixed eval problems: ``reward`` (= ``accuracy``), the mean
+    reward over ``samples`` completions per problem; ``rewards``, each problem's mean; ``se``,
+    its standard error from the sampling of completions (the eval noise on these problems);
+    ``greedy``, the greedy exact-match accuracy beside it. ``samples``: by default
+    :func:`eval_samples` of the number of problems. Prompts and verifier are ``task``'s (the
+    built-in exact reward when None)."""
     task = task or get_task("add")
+    samples = eval_samples(len(problems)) if samples is None else samples
     problems = rendered(task, problems, tokenizer)
-    completions = generate(
-        model,
-        tokenizer,
-        [p.prompt for p in problems],
-        greedy=True,
-        max_new_tokens=task.max_new_tokens,
-    )
-    rewards = [task.score(c[0], p) for c, p in zip(completions, problems, strict=True)]
-    mean = sum(rewards) / len(rewards) if rewards else 0.0
-    return {"reward": mean, "accuracy": mean, "n": len(rewards), "rewards": rewards}
+    prompts = [p.prompt for p in problems]
+    length = {"max_new_tokens": task.max_new_tokens, "use_cache": True}
+    drawn = generate(model, tokenizer, prompts, k=samples, greedy=False, seed=EVAL_SEED, **length)
+    greedy = generate(model, tokenizer, prompts, greedy=True, **length)
+    rewards, variance = [], 0.0
+    for group, p in zip(drawn, problems, strict=True):
+        r = [task.score(c, p) for c in group]
+        rate = sum(r) / len(r)
+        rewards.append(rate)
+        if len(r) > 1:
+            variance += rate * (1 - rate) * len(r) / (len(r) - 1) / len(r)
+    n = len(rewards)
+    mean = sum(rewards) / n if n else 0.0
+    solved = [task.score(c[0], p) for c, p in zip(greedy, problems, strict=True)]
+    return {
+        "reward": mean,
+        "accuracy": mean,
+        "n": n,
+        "samples": samples,
+        "se": variance**0.5 / n if n else 0.0,
+        "rewards": rewards,
+        "greedy": sum(solved) / n if n else 0.0,
+    }
+
+
+def paired_gain(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+    """The eval gain on the same problems: ``gain``; ``se``, the eval noise of the gain
+    (before and after sampled independently); ``se_problems``, the paired standard error over
+    problems (the spread of the per-problem gains, which also holds the choice of problems)."""
+    diffs = [a - b for a, b in zip(after["rewards"], before["rewards"], strict=True)]
+    n = len(diffs)
+    mean = sum(diffs) / n if n else 0.0
+    spread = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
+    return {
+        "gain": after["reward"] - before["reward"],
+        "se": (before.get("se", 0.0) ** 2 + after.get("se", 0.0) ** 2) ** 0.5,
+        "se_problems": (spread / n) ** 0.5 if n else 0.0,
+    }
 
 
 def own_samples(job: Any) -> tuple[list[Problem], list[list[str]]]:
