@@ -1,15 +1,11 @@
-"""C2 -- RL is much sparser than SFT.
+"""C2 -- RL is much sparser than SFT (paper: RL 68.5%-96.0% unchanged, SFT 6%-15%).
 
-Claim (Mukherjee et al., arXiv 2505.11711): SFT of the same bases updates far more weights than
-RL. Published figure: RL checkpoints 68.5%-96.0% unchanged; SFT checkpoints 6%-15%.
-Rule: the primary RL algorithm and SFT at the same rate (RL's), a ladder of 10 to 150 of 150
-steps (covering the rising part of both gain curves). Each seed pair is matched at its own gain
-and gives one sparsity difference: the t interval over pairs carries the uncertainty of the
-matched gain and the eval noise. Reproduced when its lower bound (level 1 - alpha) reaches
-``--sparser-margin``, not reproduced when the upper bound is below it. Inconclusive when an
-eval standard error exceeds ``--max-eval-se``, when the matched gain is not where both mean
-curves still rise (paired t over seeds between the rungs around it), or when an arm did not
-learn there (Holm over both arms). Beside it: each at its usual rate (the rate ratio confounds).
+Rule: the primary RL algorithm and SFT at RL's rate on a ladder of 10 to 150 steps (the rising
+part of both gain curves); each seed pair matched at its own gain gives one sparsity difference,
+whose t interval over pairs carries the matched-gain and eval noise. Reproduced when its lower
+bound (level 1 - alpha) reaches ``--sparser-margin``, refuted when the upper bound is below it;
+inconclusive when an eval SE exceeds ``--max-eval-se``, when the matched gain is not where both
+curves still rise, or when an arm did not learn. Beside it: each at its usual rate (confounded).
 """
 
 from __future__ import annotations
@@ -21,6 +17,7 @@ from rlsparse_check.criteria.learning import learned
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C2"]
+THRESHOLDS = ("sparser-margin", "alpha", "max-eval-se")
 
 
 def test_rl_updates_are_sparser_than_sft_updates(
@@ -37,9 +34,8 @@ def test_rl_updates_are_sparser_than_sft_updates(
     m = fr.at_matched_gain(f.points, d.primary, "sft", se)
     test = margin_test(m.diffs, None, s.sparser_margin, level=1 - s.alpha) if m.diffs[1:] else None
     reached = {"rl" if a == d.primary else a: g for a, g in m.reached.items()}
-    arms = gain_tests(
-        reached, s.correction, {a: [se * 2**0.5] * len(g) for a, g in reached.items()}
-    )
+    noise = {a: [se * 2**0.5] * len(g) for a, g in reached.items()}  # gain = after - before
+    arms = gain_tests(reached, s.correction, noise)
     guards = {a: learned(t, s.alpha) for a, t in arms.items()}
     conditions = [rule.precise_gains(f.ses, s.max_eval_se), rule.on_rising_part(m.rises, s.alpha)]
     decision = rule.sparser_at_matched_gain(
@@ -48,24 +44,22 @@ def test_rl_updates_are_sparser_than_sft_updates(
     usual = {k: diffs.sparsities(v) for k, v in usual_rate_runs.items()}
     beside = fr.published_style(usual, d.rl_lr, d.sft_lr)
     ci = interval_fields(test.lower, test.upper, 1 - s.alpha, "one-sided bounds") if test else {}
-    said = f"At matched gain {m.gain:+.2f}, RL minus SFT is {100 * test.diff:+.1f} points: "
+    diff = test.diff if test else None
     record_claim(
         CLAIM.result(
             case="rl-vs-sft",
             decision=decision,
             reason=f"{decision.reason}. Beside it, {beside['beside']}",
-            headline=(said if test else "") + decision.verdict.value.replace("_", " ") + ".",
+            headline=fr.headline(m.gain, diff, decision.verdict.value),
             criterion=f"RL - SFT sparsity at matched gain, same rate >= {s.sparser_margin:g} "
             "(one-sided lower bound over seed pairs)",
             measured={
                 "key": "sparsity_difference",
-                "sparsity_difference": {"value": test.diff if test else None, "ci": None, **ci},
+                "sparsity_difference": {"value": diff, "ci": None, **ci},
                 "matched_gain": {"gain": m.gain, "per_pair": m.gains, "differences": m.diffs},
                 "rising": {r.what: r.figures() for r in m.rises},
-                "learned": {
-                    **{a: g.verdict.value == "reproduced" for a, g in guards.items()},
-                    "figures": {a: t.figures() for a, t in arms.items()},
-                },  # fmt: skip
+                "learned": {a: g.verdict.value == "reproduced" for a, g in guards.items()}
+                | {"figures": {a: t.figures() for a, t in arms.items()}},
                 "eval_se": {"max": se, "limit": s.max_eval_se},
                 "frontier": f.rows,
                 "usual_rates": beside,
@@ -75,11 +69,8 @@ def test_rl_updates_are_sparser_than_sft_updates(
                 **rule.margin_figures(test),
                 **ci,
                 "conditions": [c.reason for c in conditions],
-                "thresholds": [
-                    entry(n, getattr(s, n.replace("-", "_")))
-                    for n in ("sparser-margin", "alpha", "max-eval-se")
-                ],
-            },  # fmt: skip
+                "thresholds": [entry(n, getattr(s, n.replace("-", "_"))) for n in THRESHOLDS],
+            },
             runs=[c.run_record() for r in frontier_runs.values() for _, cs in r for c in cs],
             plots={"frontier": fr.plot(f.points, m.gain)},
         )

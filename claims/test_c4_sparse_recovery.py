@@ -1,9 +1,7 @@
 """C4 -- Sparse recovery.
 
 Claim (Mukherjee et al., arXiv 2505.11711): fine-tuning only the subnetwork that full RL updated
-recovers the full model's performance and ends at nearly identical parameters.
-Published figure: the subnetwork-only run matches the full run's test accuracy and its final
-parameters nearly coincide with the full run's.
+recovers the full run's test accuracy and ends at nearly coinciding parameters.
 Rule: per seed the primary RL algorithm is re-run with the same seed, data and hyper-parameters
 only inside the bitwise update mask of that seed's full run (gradients and optimizer state
 outside it zero, no weight decay leak). Both must hold: (i) eval reward equivalent to the full

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import full_rank, pct, rank_against_reference
-from rlsparse_check.measures.rank import checkpoint_ranks, choose_matrices
+from rlsparse_check.measures.rank_checkpoint import checkpoint_ranks, choose_matrices
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C7"]

@@ -1,10 +1,9 @@
 """C9 -- Precision and learning-rate mechanism (beyond the paper).
 
-Claim (the critique of arXiv 2505.11711 / 2507.17107): with fp32 master weights a bf16 entry
-reads as unchanged while its total movement stays below half a bf16 ULP of its value, so
-sparsity follows lr x steps x |w|. Published figure: fp32 checkpoints almost fully dense; a
-higher RL rate removes most sparsity; SFT at a very low rate (5e-7) about 60% sparse. Rule:
-(a) ``a-precision``: the same runs in bf16 vs fp32: bf16 sparser by at least
+Claim (the critique of arXiv 2505.11711): a bf16 entry reads as unchanged while its fp32 movement
+stays below half a bf16 ULP, so sparsity follows lr x steps x |w|. Published figure: fp32
+checkpoints almost fully dense; a higher RL rate removes most sparsity; SFT at 5e-7 about 60%.
+Rule: (a) ``a-precision``: the same runs in bf16 vs fp32: bf16 sparser by at least
     ``--sparser-margin`` (one-sided paired bounds over seeds).
 (b) ``b-learning-rate``: for the primary algorithm and SFT, sparsity falls when the rate rises
     at fixed steps (paired by seed) and is equivalent at fixed lr x steps (paired TOST within
@@ -32,10 +31,8 @@ def evidence(
 ):
     from rlsparse_check.measures.mechanism import evidence as measure
 
-    base, primary = run_factory.base("bfloat16"), run_factory.design.primary
-    return measure(
-        mechanism, rate_pair_runs, rate_map_runs, base, checkpoint_diffs, primary, rlsparse_settings
-    )
+    base, primary, s = run_factory.base("bfloat16"), run_factory.design.primary, rlsparse_settings
+    return measure(mechanism, rate_pair_runs, rate_map_runs, base, checkpoint_diffs, primary, s)
 
 
 def _part(part, e, s):

@@ -244,7 +244,7 @@ def test_planted_references_tell_full_rank_from_rank_one_only_above_rounding():
 def test_choose_matrices_keeps_updated_2d_weights_evenly_and_lists_the_too_large():
     from types import SimpleNamespace
 
-    from rlsparse_check.measures.rank import choose_matrices
+    from rlsparse_check.measures.rank_checkpoint import choose_matrices
 
     def t(shape, changed=1):
         return SimpleNamespace(shape=shape, changed=changed, numel=int(np.prod(shape)))

@@ -39,6 +39,7 @@ __all__ = [
     "paired_differences",
     "Rise",
     "rise_at",
+    "headline",
 ]
 
 Point = tuple[float, float]  # (eval gain, sparsity)
@@ -252,3 +253,11 @@ def published_style(usual: Mapping[str, Sequence[float]], rl_lr: float, sft_lr: 
         f"{sft_lr / rl_lr:g}x rate ratio is its confound): RL {100 * mean['rl']:.2f}% vs SFT "
         f"{100 * mean['sft']:.2f}% unchanged",
     }
+
+
+def headline(gain: float, diff: float | None, verdict: str) -> str:
+    """C2's one sentence: the sparsity difference at the matched gain, and the verdict."""
+    said = verdict.replace("_", " ") + "."
+    if diff is None:
+        return said
+    return f"At matched gain {gain:+.2f}, RL minus SFT is {100 * diff:+.1f} points: {said}"

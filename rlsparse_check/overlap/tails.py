@@ -45,6 +45,9 @@ import numpy as np
 from scipy import fft as spfft
 from scipy import stats as sps
 
+from rlsparse_check.overlap.edgeworth import edgeworth as _edgeworth
+from rlsparse_check.overlap.edgeworth import mills as _mills
+
 __all__ = [
     "upper_tail",
     "hypergeometric_cumulants",
@@ -244,29 +247,6 @@ class _Windows:
         mills = float(sps.norm.sf(w) / sps.norm.pdf(w)) if w < 30 else _mills(w)
         log_p = float(sps.norm.logpdf(w)) + math.log(max(mills + 1 / u - 1 / w, 1e-300))
         return math.exp(log_p), log_p / math.log(10)
-
-
-def _mills(w: float) -> float:
-    """Mills ratio Q(w) / phi(w) for large ``w`` (asymptotic series)."""
-    return (1 - 1 / w**2 + 3 / w**4 - 15 / w**6) / w
-
-
-def _edgeworth(s: int, cumulants: np.ndarray) -> tuple[float, float, float]:
-    """Continuity-corrected second-order Edgeworth tail: ``(p, log10 p, error)``, where
-    ``error`` is the size of the second-order terms relative to ``p`` (the estimate of the
-    expansion's relative error that decides whether it is used)."""
-    mean, k2, k3, k4 = cumulants
-    sd = math.sqrt(k2)
-    z = (s - 0.5 - mean) / sd
-    g1, g2 = k3 / sd**3, k4 / k2**2
-    he2, he3, he5 = z * z - 1, z**3 - 3 * z, z**5 - 10 * z**3 + 15 * z
-    density = float(sps.norm.pdf(z))
-    second = g2 / 24 * he3 + g1 * g1 / 72 * he5
-    p = float(sps.norm.sf(z)) + density * (g1 / 6 * he2 + second)
-    if not p > 0:
-        return 0.0, -math.inf, math.inf
-    error = density * (abs(g2 / 24 * he3) + abs(g1 * g1 / 72 * he5)) / p
-    return min(p, 1.0), math.log10(min(p, 1.0)), error
 
 
 def upper_tail(s: int, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:

@@ -18,6 +18,7 @@ The ``record_claim`` fixture attaches a result and lets its verdict decide the t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,7 +80,7 @@ def _refuse_native_checkpoints(settings: options.Settings) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    if not options.claims_requested(config):
+    if not claims_requested(config):
         return None
     s = config.stash[SETTINGS_KEY]
     cache = "off (--no-cache)" if s.no_cache else str(s.cache_dir)
@@ -163,3 +164,17 @@ def record_regime(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], 
             pytest.xfail(f"regime check inconclusive: {reason}")
 
     return record
+
+
+def claims_requested(config: Any) -> bool:
+    """True when this pytest run is a claims-suite run: --base/--tuned given, or a path argument
+    inside a ``claims`` directory. Used to keep the header out of unrelated test runs."""
+    if config.getoption("rlsparse_base", default=None) or config.getoption(
+        "rlsparse_tuned", default=None
+    ):
+        return True
+    for arg in config.args:
+        path = Path(str(arg).split("::", 1)[0])
+        if "claims" in path.parts or path.resolve().name == "claims":
+            return True
+    return False

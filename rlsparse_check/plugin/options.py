@@ -18,95 +18,25 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
 from rlsparse_check.plugin.run_options import RUN_OPTIONS as _RUN_OPTIONS
 from rlsparse_check.plugin.run_options import add_run_options, parse_duration, run_option
-from rlsparse_check.recipes.cache import default_root
-from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS, defaults
+from rlsparse_check.plugin.settings import Settings
+from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS
 
 __all__ = [
     "Settings",
     "GROUP",
     "add_options",
     "settings_from_config",
-    "claims_requested",
     "parse_duration",
 ]
 
 GROUP = "rlsparse-check"
 DEVICES = ("auto", "cpu", "cuda")
-_T = defaults()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a claim test may read about how it was asked to run."""
-
-    model: str = "tiny-qwen2"
-    device: str = "auto"
-    report_dir: Path = Path("reports/latest")
-    base: Path | None = None
-    tuned: tuple[Path, ...] = ()
-    seeds: int = 3
-    steps: int | None = None  # None: each recipe's default
-    algos: tuple[str, ...] = ()  # empty: each claim's default algorithms
-    task: str | None = None  # None: the model's default task
-    sparsity_range: tuple[float, float] = _T["sparsity-range"]
-    sparsity_atol: float = _T["sparsity-atol"]
-    alpha: float = _T["alpha"]
-    sparser_margin: float = _T["sparser-margin"]
-    min_overlap_excess: float = _T["min-overlap-excess"]
-    equivalence_margin: float = _T["equivalence-margin"]
-    max_update_distance: float = _T["max-update-distance"]
-    min_rank_ratio: float = _T["min-rank-ratio"]
-    rank_reference_margin: float = _T["rank-reference-margin"]
-    min_active_blocks: float = _T["min-active-blocks"]
-    block_active_fraction: float = _T["block-active-fraction"]
-    max_block_cv: float = _T["max-block-cv"]
-    max_norm_updated: float = _T["max-norm-updated"]
-    max_eval_se: float = _T["max-eval-se"]
-    max_prediction_error: float = _T["max-prediction-error"]
-    correction: str = "holm"
-    baseline: Path | None = None
-    drift_tolerance: float = 0.05
-    no_cache: bool = False
-    cache_dir: Path = field(default_factory=default_root)
-    # where and how the runs are trained (see _RUN_OPTIONS)
-    plan: bool = False
-    budget: float | None = None  # seconds
-    executor: str = "local"
-    ray_address: str = "auto"
-    ray_timeout: float = 4 * 3600.0
-    devices: tuple[str, ...] = ()  # empty: every visible GPU
-    runs_per_device: int = 1
-
-    @property
-    def mode(self) -> str:
-        """``"checkpoints"`` when --base/--tuned are given (no training), else ``"training"``."""
-        return "checkpoints" if self.base is not None else "training"
-
-    @property
-    def resolved_device(self) -> str:
-        """``auto`` means cuda when an NVIDIA driver is present, else cpu (torch is not imported
-        here; the training recipes check CUDA for real)."""
-        if self.device != "auto":
-            return self.device
-        return "cuda" if Path("/proc/driver/nvidia/version").exists() else "cpu"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, Path):
-                data[key] = str(value)
-            elif isinstance(value, tuple):
-                data[key] = [str(v) if isinstance(v, Path) else v for v in value]
-        data["mode"] = self.mode
-        data["resolved_device"] = self.resolved_device
-        return data
 
 
 # option name -> (dest, metavar, help). Defaults are None so that "not given" is visible.
@@ -358,17 +288,3 @@ def settings_from_config(config: Any) -> Settings:
         if value is not None:
             merged[name] = value
     return build_settings(merged, base_dir=Path(config.invocation_params.dir))
-
-
-def claims_requested(config: Any) -> bool:
-    """True when this pytest run is a claims-suite run: --base/--tuned given, or a path argument
-    inside a ``claims`` directory. Used to keep the header out of unrelated test runs."""
-    if config.getoption(_dest("base"), default=None) or config.getoption(
-        _dest("tuned"), default=None
-    ):
-        return True
-    for arg in config.args:
-        path = Path(str(arg).split("::", 1)[0])
-        if "claims" in path.parts or path.resolve().name == "claims":
-            return True
-    return False
