@@ -27,7 +27,7 @@ from rlsparse_check.recipes import base_checkpoint
 run_cache = recipes_support.run_cache  # session fixtures shared by the recipe tests
 trained = recipes_support.trained
 
-#: (steps, minimum eval-accuracy gain): about half the measured gain, several eval examples.
+#: (steps, minimum greedy eval-accuracy gain): about half the measured gain, several eval examples.
 MIN_GAIN = {
     "rloo": (20, 0.08),
     "orpo": (20, 0.05),
@@ -52,7 +52,9 @@ def _short_run(trained, algo: str, steps: int):
 def test_each_algorithm_improves_eval_reward_over_a_short_run(algo, trained):
     steps, margin = MIN_GAIN[algo]
     run = _short_run(trained, algo, steps)
-    assert run.gain >= margin, run.record.eval
+    ev = run.record.eval  # the margins were measured on greedy accuracy; the sampled gain rises too
+    assert ev["after"]["greedy"] - ev["before"]["greedy"] >= margin, ev
+    assert run.gain > 0, ev
 
 
 @pytest.mark.parametrize("algo", ["dpo", "kto", "simpo", "sft", "sft-self"])
