@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+from rlsparse_check import hashes
 from rlsparse_check.recipes import store
 from rlsparse_check.recipes.base import DATA
 from rlsparse_check.recipes.cache import RunCache
@@ -12,13 +13,13 @@ from rlsparse_check.recipes.cache import RunCache
 
 def _count(monkeypatch) -> list[str]:
     read: list[str] = []
-    original = store.sha256_file
+    original = hashes.sha256_file
 
     def counted(path, *args, **kwargs):
         read.append(path.name)
         return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(store, "sha256_file", counted)
+    monkeypatch.setattr(hashes, "sha256_file", counted)  # store hashes through it
     return read
 
 
