@@ -13,7 +13,7 @@ pytest_plugins: list[str] = [
     "fixtures.checkpoints",
     "fixtures.training",
     "fixtures.experiments",
-    "rlsparse_check.plugin.pretrain",
+    "fixtures.pretrain",
 ]
 
 OPT_IN = {"slow": "slow test: run with -m slow", "gpu": "needs a GPU: run with -m gpu on CUDA"}
