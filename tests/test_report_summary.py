@@ -110,6 +110,8 @@ def test_an_interval_level_comes_from_the_data_or_the_stated_test(interval, arou
 def test_the_example_report_s_first_claim_lists_every_algorithm():
     claims = json.loads(EXAMPLE.read_text())["claims"]
     c1 = next(c for c in claims if c["id"] == "C1")
-    assert figure_summary(c1) == (
-        "sparsity: dpo 63.0%, grpo 33.4%, ppo 33.2%, prime 25.5%, simpo 60.9%"
+    listed = ", ".join(
+        f"{case['case']} {100 * case['measured']['sparsity']['value']:.1f}%" for case in c1["cases"]
     )
+    assert len(c1["cases"]) == 5
+    assert figure_summary(c1) == f"sparsity: {listed}"
