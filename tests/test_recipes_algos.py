@@ -97,10 +97,14 @@ def test_grpo_knobs_reach_the_trainer(trained):
 
 @pytest.mark.slow
 def test_sft_on_true_answers_improves_eval_reward_at_the_default_recipe(trained):
-    # measured: +0.44 (0.46 -> 0.90) at the built-in SFT recipe, lr 2e-5 for 150 steps (119 s)
+    # measured at the built-in SFT recipe, lr 2e-5 for 150 steps, seeds 0-2: greedy +0.42 to
+    # +0.44 (0.46 -> 0.88-0.90), sampled +0.128 to +0.129 (0.418 -> 0.546, standard error 0.023);
+    # the margins are about half of each
     from rlsparse_check.recipes.spec import DEFAULTS
 
     run = trained(algo="sft")
     used = run.record.hyperparameters
     assert (used["lr"], used["steps"]) == (DEFAULTS["sft"]["lr"], DEFAULTS["sft"]["steps"])
-    assert run.gain >= 0.2, run.record.eval
+    ev = run.record.eval
+    assert ev["after"]["greedy"] - ev["before"]["greedy"] >= 0.2, ev
+    assert run.gain >= 0.06, ev

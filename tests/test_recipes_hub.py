@@ -1,8 +1,9 @@
 """``--model Qwen2-0.5B`` end to end without a download: a randomly initialised model with
 Qwen2-0.5B's exact configuration and a locally built tokenizer sit in a temporary Hugging Face
 cache (the layout ``models.resolve_model`` reads offline); one GRPO step and one PPO step train
-on the CPU through the command line, the hub model's own path. Each run's peak memory (the
-process's maximum resident set) and seconds per optimizer step are printed."""
+on the CPU through the command line, the hub model's own path, on a small JSONL task with two
+eval samples per problem (the default eval would take most of the test's time). Each run's peak
+memory (the process's maximum resident set) and seconds per optimizer step are printed."""
 
 from __future__ import annotations
 
@@ -92,8 +93,22 @@ def hf_home(tmp_path_factory):
     return home
 
 
+def small_task(tmp: Path) -> str:
+    """A JSONL task of sums in the tokenizer's characters: 10 eval problems (the fewest a task
+    takes) with 4 new tokens each, so that eval on a 0.5B model on the CPU stays short."""
+    lines = [
+        json.dumps({"prompt": f"{a}+{b}=", "answer": str(a + b), "split": split})
+        for split, count in (("train", 8), ("eval", 10))
+        for a, b in [(k, k + 1) for k in range(count)]
+    ]
+    path = tmp / "sums.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return f"jsonl:{path}:max_new_tokens=4"
+
+
 def train_one_step(algo: str, hf_home: Path, tmp: Path) -> tuple[dict, float]:
-    args = f"train --model Qwen2-0.5B --algo {algo} --steps 1 --batch-size 2 --task add".split()
+    args = f"train --model Qwen2-0.5B --algo {algo} --steps 1 --batch-size 2".split()
+    args += ["--task", small_task(tmp), "--eval-samples", "2"]
     args += ["--num-generations", "2", "--device", "cpu", "--cache-dir", str(tmp / "cache")]
     args += ["--out", str(tmp / algo)]
     env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1"}
@@ -130,4 +145,5 @@ def test_qwen2_0_5b_from_the_local_hub_cache_trains_one_grpo_and_one_ppo_step(
         }
         tuned = open_checkpoint(tmp_path / algo)
         assert tuned.spec("model.embed_tokens.weight").shape == (151936, 896)
-        assert len(record["eval"]["after"]["rewards"]) == record["eval"]["after"]["n"]
+        after = record["eval"]["after"]
+        assert (after["n"], after["samples"], len(after["rewards"])) == (10, 2, 10)

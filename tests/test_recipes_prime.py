@@ -126,11 +126,16 @@ def test_prime_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not(
 def test_prime_raises_the_eval_reward_significantly_in_the_published_rate_regime(
     trained, one_thread
 ):
-    # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: 0.46 -> 0.63,
-    # 0.66, 0.64 (McNemar p 0.011, 0.002, 0.007)
+    # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: greedy 0.46 ->
+    # 0.63, 0.66, 0.64; sampled 0.418 -> 0.450, 0.465, 0.451 (+0.033 to +0.048, each with a
+    # standard error of 0.023, so one run alone need not be significant): every seed gains, the
+    # mean gain over seeds is significant (the test the claims' learning guard uses), and every
+    # greedy accuracy rises by at least about half of what was measured
     from rlsparse_check.measures.learning import gain_over_seeds, run_gain
 
     runs = [trained(algo="prime", steps=150, lr=2e-6, seed=s) for s in range(3)]
     gains = [run_gain(run.record.eval) for run in runs]
-    assert all(g["gain"] > 0 and g["p"] < 0.05 for g in gains), gains
+    assert all(g["gain"] > 0 for g in gains), gains
     assert gain_over_seeds([g["gain"] for g in gains])["p"] < 0.05
+    greedy = [r.record.eval["after"]["greedy"] - r.record.eval["before"]["greedy"] for r in runs]
+    assert min(greedy) >= 0.08, greedy

@@ -127,3 +127,31 @@ def test_the_master_weights_kept_beside_a_bf16_run_are_those_of_an_fp32_run(trai
     master = kept.path / "master" / "model.safetensors"
     assert master.read_bytes() == fp32.weights.read_bytes()
     assert "keep_master" in kept.record.spec and "keep_master" not in bf16.record.spec
+
+
+def test_fewer_eval_samples_change_only_the_eval_and_the_key(trained):
+    full = trained(algo="grpo", steps=3, seed=4)
+    cheap = trained(algo="grpo", steps=3, seed=4, eval_samples=2)
+    assert cheap.weights.read_bytes() == full.weights.read_bytes()
+    assert cheap.record.cache_key != full.record.cache_key
+    assert (cheap.record.eval["after"]["samples"], full.record.eval["after"]["samples"]) == (2, 8)
+    assert cheap.record.spec["eval_samples"] == 2 and "eval_samples" not in full.record.spec
+    assert "eval_samples" not in cheap.record.hyperparameters
+    with pytest.raises(OptionError, match="--eval-samples 0"):
+        RunSpec(eval_samples=0)
+
+
+def test_grpo_log_prob_tiles_fit_the_vocabulary_with_the_same_bits(run_cache, monkeypatch):
+    from trl.trainer import utils
+
+    from rlsparse_check.recipes.rl import _fit_logprob_tiles
+
+    spec = RunSpec(algo="grpo", steps=3, seed=7, device="cpu")
+    fitted = train(spec, cache=None)
+    assert utils._CHUNKED_LOGPROB_CHUNK_SIZE == 16  # the built-in vocabulary
+    monkeypatch.setattr("rlsparse_check.recipes.rl._fit_logprob_tiles", lambda size: None)
+    monkeypatch.setattr(utils, "_CHUNKED_LOGPROB_CHUNK_SIZE", utils._TRL_CHUNK_SIZE)
+    wide = train(spec, cache=None)
+    assert fitted.weights.read_bytes() == wide.weights.read_bytes()
+    _fit_logprob_tiles(151936)  # a Qwen2 vocabulary keeps TRL's width
+    assert utils._CHUNKED_LOGPROB_CHUNK_SIZE == utils._TRL_CHUNK_SIZE == 32768

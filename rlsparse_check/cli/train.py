@@ -52,6 +52,7 @@ SPEC_OPTIONS = (
     "gamma",
     "lam",
     "clip_range",
+    "eval_samples",
 )
 USUAL = "default: the algorithm's usual value"
 #: RunSpec's own defaults, quoted in the help (never restated).
@@ -123,6 +124,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--mask",
         metavar="MASKS.npz",
         help="train only inside this mask (from rlsparse-check diff --masks)",
+    )
+    train.add_argument(
+        "--eval-samples",
+        type=int,
+        help="completions sampled per eval problem (default: enough for a standard error of "
+        "at most 0.02)",
     )
     train.add_argument(
         "--device",

@@ -29,6 +29,10 @@ __all__ = ["MASTER", "execute"]
 
 #: Sub-folder of a run that holds its fp32 master weights (``RunSpec.keep_master``).
 MASTER = "master"
+#: RunSpec fields that say what and where a run trains, or how it is measured, not how.
+NOT_HYPERPARAMETERS = frozenset(
+    "model algo task task_identity seed mask device eval_samples".split()
+)
 
 
 def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> None:
@@ -58,7 +62,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
         )
     stored_base, base_sha256 = base_entry(run.model, spec.save_dtype, cache)
     base_net, _ = load_model(stored_base, device)
-    before = evaluate(base_net, _tok(stored_base), problems, task)
+    before = evaluate(base_net, _tok(stored_base), problems, task, spec.eval_samples)
     del base_net
     net, tokenizer = load_model(start, device)
     guard = MaskGuard(net, load_mask(spec.mask)) if spec.mask else None
@@ -109,7 +113,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
     del model, net
     gc.collect()
     saved, _ = load_model(tmp, device)
-    after = evaluate(saved, tokenizer, problems, task)
+    after = evaluate(saved, tokenizer, problems, task, spec.eval_samples)
     record = {
         "algo": spec.algo,
         "model": spec.model,
@@ -117,9 +121,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
         "seed": spec.seed,
         "spec": spec.to_dict(),
         "hyperparameters": {
-            k: v
-            for k, v in spec.to_dict().items()
-            if k not in ("model", "algo", "task", "task_identity", "seed", "mask", "device")
+            k: v for k, v in spec.to_dict().items() if k not in NOT_HYPERPARAMETERS
         },
         "save_dtype": spec.save_dtype,
         "master": MASTER if master else None,

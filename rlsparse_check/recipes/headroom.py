@@ -2,8 +2,9 @@
 leaves room for the claims to be decided (:func:`rlsparse_check.tasks.headroom_message`).
 
 The measurement is the run's own "before" evaluation (:func:`~rlsparse_check.recipes.sampling.
-evaluate`: greedy decoding of the task's eval split with the task's prompts and verifier) on the
-stored base checkpoint, so it equals ``run.json``'s ``eval.before`` of every run of that base.
+evaluate`: sampled completions of the task's eval split with the task's prompts and verifier,
+greedy accuracy beside them) on the stored base checkpoint, so it equals ``run.json``'s
+``eval.before`` of every run of that base.
 """
 
 from __future__ import annotations

@@ -3,9 +3,14 @@
 The embedded base must be *competent but imperfect* so that RL has a signal: it is trained on the
 train split of every task until it solves about half of the held-out addition problems,
 then its weights are rounded to bfloat16, like a published bf16 checkpoint. The shipped bases in
-``rlsparse_check/data/<model>/`` were written by :func:`build_base` and are rebuilt bit for bit
-by ``python -m rlsparse_check.recipes.pretrain MODEL OUT_DIR`` on the same kind of machine
-(``build.json`` records the sha256 of ``model.safetensors``).
+``rlsparse_check/data/<model>/`` were written by :func:`build_base`; ``python -m
+rlsparse_check.recipes.pretrain MODEL OUT_DIR`` rebuilds them. Pretraining runs on one thread with
+deterministic kernels, so a rebuild on the same machine is bit for bit the same whatever its
+cores; another CPU's kernels (torch's CPU capability: AVX2, AVX-512...) round differently, and
+over 360 steps the trajectory drifts to a base of the same competence with other bits (a base
+built elsewhere, rebuilt on an AVX2 machine: 99% of entries differ, sampled add accuracy 0.389
+against 0.418). ``build.json`` records the sha256 of ``model.safetensors`` and the CPU
+capability it was built with.
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ def build_base(name: str, out: Path) -> Path:
             "recipe": PRETRAIN,
             "model_safetensors_sha256": sha256_file(folder / "model.safetensors"),
             "versions": {"torch": torch.__version__, "transformers": _version("transformers")},
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "rebuild": f"python -m rlsparse_check.recipes.pretrain {name} OUT_DIR",
         },
     )

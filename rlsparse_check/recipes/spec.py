@@ -127,6 +127,9 @@ class RunSpec:
     for that many updates (off-policy). ``max_grad_norm=None`` turns clipping off.
     ``keep_master`` also saves the fp32 master weights of a bf16 run in ``master/`` (the same
     training seen in fp32: what storage precision hides, at no second run's cost).
+    ``eval_samples`` sets the completions sampled per eval problem (None: as many as keep the
+    eval's standard error at most 0.02, :func:`~rlsparse_check.recipes.sampling.eval_samples`);
+    fewer make a cheaper, noisier eval on a large model.
 
     PPO and PRIME (:data:`ONPOLICY`; None takes the algorithm's default, other algorithms
     leave them None): ``steps`` counts policy updates, as for the TRL trainers; each rollout
@@ -158,6 +161,7 @@ class RunSpec:
     lam: float | None = None
     clip_range: float | None = None
     keep_master: bool = False
+    eval_samples: int | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -171,6 +175,10 @@ class RunSpec:
             (
                 self.max_grad_norm is None or self.max_grad_norm > 0,
                 f"--max-grad-norm {self.max_grad_norm}: must be positive (or --no-clip)",
+            ),
+            (
+                self.eval_samples is None or self.eval_samples >= 1,
+                f"--eval-samples {self.eval_samples}: must be at least 1",
             ),
             (self.weight_decay >= 0, f"weight_decay {self.weight_decay}: must be >= 0"),
             (
@@ -238,7 +246,8 @@ class RunSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, less the PPO/PRIME knobs of the algorithms that have none and
-        ``keep_master`` when it is off (so other runs keep their cache keys); tasks other than
+        ``keep_master`` when it is off and ``eval_samples`` when unset (so other runs keep their
+        cache keys); tasks other than
         the built-in ones add ``task_identity`` (the version of the library that draws and scores
         the problems, or the input file's hash)."""
         out = dataclasses.asdict(self)
@@ -249,6 +258,8 @@ class RunSpec:
                 del out[f.name]
         if not self.keep_master:
             del out["keep_master"]
+        if self.eval_samples is None:
+            del out["eval_samples"]
         return out
 
 
