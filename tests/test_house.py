@@ -133,3 +133,11 @@ def test_the_code_passes_ruff(command):
         [ruff, *command, *targets], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_ci_runs_the_readme_test_command_verbatim_and_then_the_slow_tier():
+    readme = (ROOT / "README.md").read_text()
+    command = readme.split("Run the tests:", 1)[1].split("```bash\n", 1)[1].split("\n", 1)[0]
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert command.endswith("pytest -n 2") and command in lines
+    assert lines.index(command) < lines.index("pytest -m slow -n 2")
