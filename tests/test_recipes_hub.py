@@ -1,9 +1,13 @@
 """``--model Qwen2-0.5B`` end to end without a download: a randomly initialised model with
 Qwen2-0.5B's exact configuration and a locally built tokenizer sit in a temporary Hugging Face
-cache (the layout ``models.resolve_model`` reads offline); one GRPO step and one PPO step train
-on the CPU through the command line, the hub model's own path, on a small JSONL task with two
-eval samples per problem (the default eval would take most of the test's time). Each run's peak
-memory (the process's maximum resident set) and seconds per optimizer step are printed."""
+cache (the layout ``models.resolve_model`` reads offline); one GRPO step trains on the CPU
+through the command line, the hub model's own path, on a small JSONL task with two eval samples
+per problem (the default eval would take most of the test's time). The run's peak memory (the
+process's maximum resident set) and seconds per optimizer step are printed: 22.5 s and 10.3 GiB
+here. PPO on this shape measured 43.1 s a step and 17.1 GiB (policy, value and reference models
+with the Adam states of two): too much memory beside a second test worker, so PPO's path on a
+Qwen2-shaped model is tested on the small BPE model of tests/test_tasks_gym.py and
+tests/test_tasks_jsonl.py."""
 
 from __future__ import annotations
 
@@ -120,30 +124,28 @@ def train_one_step(algo: str, hf_home: Path, tmp: Path) -> tuple[dict, float]:
 
 
 @pytest.mark.slow
-def test_qwen2_0_5b_from_the_local_hub_cache_trains_one_grpo_and_one_ppo_step(
-    hf_home, tmp_path, capsys
-):
+def test_qwen2_0_5b_from_the_local_hub_cache_trains_one_grpo_step(hf_home, tmp_path, capsys):
     from rlsparse_check.checkpoints import open_checkpoint
     from rlsparse_check.recipes.spec import DEFAULTS, PUBLISHED_LR, RunSpec
 
-    for algo in ("grpo", "ppo"):
-        record, peak = train_one_step(algo, hf_home, tmp_path)
-        final = record["log_history"][-1]
-        with capsys.disabled():
-            print(
-                f"\n{algo} on Qwen2-0.5B (random weights), CPU: {final['train_runtime']:.1f} s "
-                f"per step, peak memory {peak} GiB, whole run {record['wall_time_s']:.0f} s"
-            )
-        assert record["base"]["path"] and record["data"]["steps"] == 1
-        # hub models take the published per-step rate (1e-6 for both), not the built-in one
-        rate = RunSpec(algo=algo).resolved(builtin=False).lr
-        assert rate == PUBLISHED_LR[algo] != DEFAULTS[algo]["lr"]
-        assert record["trainer_args"]["learning_rate"] == rate
-        config = json.loads((tmp_path / algo / "config.json").read_text())
-        assert {k: config[k] for k in QWEN2_0_5B if k in config} == {
-            k: v for k, v in QWEN2_0_5B.items() if k in config
-        }
-        tuned = open_checkpoint(tmp_path / algo)
-        assert tuned.spec("model.embed_tokens.weight").shape == (151936, 896)
-        after = record["eval"]["after"]
-        assert (after["n"], after["samples"], len(after["rewards"])) == (10, 2, 10)
+    algo = "grpo"
+    record, peak = train_one_step(algo, hf_home, tmp_path)
+    final = record["log_history"][-1]
+    with capsys.disabled():
+        print(
+            f"\n{algo} on Qwen2-0.5B (random weights), CPU: {final['train_runtime']:.1f} s "
+            f"per step, peak memory {peak} GiB, whole run {record['wall_time_s']:.0f} s"
+        )
+    assert record["base"]["path"] and record["data"]["steps"] == 1
+    # hub models take the published per-step rate (1e-6), not the built-in one
+    rate = RunSpec(algo=algo).resolved(builtin=False).lr
+    assert rate == PUBLISHED_LR[algo] != DEFAULTS[algo]["lr"]
+    assert record["trainer_args"]["learning_rate"] == rate
+    config = json.loads((tmp_path / algo / "config.json").read_text())
+    assert {k: config[k] for k in QWEN2_0_5B if k in config} == {
+        k: v for k, v in QWEN2_0_5B.items() if k in config
+    }
+    tuned = open_checkpoint(tmp_path / algo)
+    assert tuned.spec("model.embed_tokens.weight").shape == (151936, 896)
+    after = record["eval"]["after"]
+    assert (after["n"], after["samples"], len(after["rewards"])) == (10, 2, 10)

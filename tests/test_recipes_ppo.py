@@ -86,11 +86,13 @@ def test_ppo_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not():
 
 @pytest.mark.slow
 def test_ppo_raises_the_eval_reward_significantly_in_the_published_rate_regime(trained, one_thread):
-    # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: 0.46 -> 0.69,
-    # 0.70, 0.65 (McNemar p 2e-5, 6e-5, 1e-3)
-    from rlsparse_check.measures.learning import gain_over_seeds, run_gain
+    # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: greedy 0.46 ->
+    # 0.69, 0.70, 0.65; sampled +0.056, +0.054, +0.043 (paired t over problems p 0.0003, 0.0017,
+    # 0.0067). One seed here (every claims run tests all of them over seeds).
+    from rlsparse_check.measures.learning import run_gain
 
-    runs = [trained(algo="ppo", steps=150, lr=2e-6, seed=s) for s in range(3)]
-    gains = [run_gain(run.record.eval) for run in runs]
-    assert all(g["gain"] > 0 and g["p"] < 0.05 for g in gains), gains
-    assert gain_over_seeds([g["gain"] for g in gains])["p"] < 0.05
+    run = trained(algo="ppo", steps=150, lr=2e-6, seed=0)
+    gain = run_gain(run.record.eval)
+    assert gain["gain"] > 0 and gain["p"] < 0.05, gain
+    ev = run.record.eval
+    assert ev["after"]["greedy"] - ev["before"]["greedy"] >= 0.1, ev

@@ -123,19 +123,13 @@ def test_prime_with_the_same_seed_gives_the_same_bits_and_another_seed_does_not(
 
 
 @pytest.mark.slow
-def test_prime_raises_the_eval_reward_significantly_in_the_published_rate_regime(
-    trained, one_thread
-):
+def test_prime_raises_greedy_accuracy_in_the_published_rate_regime(trained, one_thread):
     # lr 2e-6 x 150 steps (the lr x steps of 1e-6 x 300); measured on seeds 0-2: greedy 0.46 ->
     # 0.63, 0.66, 0.64; sampled 0.418 -> 0.450, 0.465, 0.451 (+0.033 to +0.048, each with a
-    # standard error of 0.023, so one run alone need not be significant): every seed gains, the
-    # mean gain over seeds is significant (the test the claims' learning guard uses), and every
-    # greedy accuracy rises by at least about half of what was measured
-    from rlsparse_check.measures.learning import gain_over_seeds, run_gain
-
-    runs = [trained(algo="prime", steps=150, lr=2e-6, seed=s) for s in range(3)]
-    gains = [run_gain(run.record.eval) for run in runs]
-    assert all(g["gain"] > 0 for g in gains), gains
-    assert gain_over_seeds([g["gain"] for g in gains])["p"] < 0.05
-    greedy = [r.record.eval["after"]["greedy"] - r.record.eval["before"]["greedy"] for r in runs]
-    assert min(greedy) >= 0.08, greedy
+    # standard error of 0.023: one run's sampled gain alone is not significant, p 0.08, 0.02,
+    # 0.08; over the three seeds it is, and every claims run checks it so). One seed here, on
+    # the margin of half its measured greedy rise: a PRIME that does not learn leaves greedy
+    # accuracy where it was (the same base, the same problems, no sampling).
+    run = trained(algo="prime", steps=150, lr=2e-6, seed=0)
+    ev = run.record.eval
+    assert ev["after"]["greedy"] - ev["before"]["greedy"] >= 0.08, ev
