@@ -23,3 +23,24 @@ def test_base_accuracy_is_the_eval_of_the_stored_base(tmp_path):
     assert 0.2 <= measured["accuracy"] <= 0.8  # the shipped base: competent, imperfect
     accuracy, message = check_headroom("tiny-qwen2", "add", device="cpu", cache=cache)
     assert accuracy == measured["accuracy"] and message is None
+
+
+def test_the_runs_of_a_base_evaluate_it_once_and_train_the_same_bits(tmp_path, monkeypatch):
+    from rlsparse_check.recipes import RunCache, RunSpec, sampling, train
+
+    calls = []
+    real = sampling.evaluate
+    monkeypatch.setattr(sampling, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cache = RunCache(tmp_path / "c")
+    spec = RunSpec(algo="sft", steps=2, device="cpu")
+    first = train(spec, cache=cache)
+    assert len(calls) == 2  # the base once, the run once
+    again = train(spec, cache=None)  # a fresh cache evaluates the base again
+    other = train(RunSpec(algo="sft", steps=2, device="cpu", seed=3), cache=cache)
+    assert len(calls) == 5  # 2 + 2 + the other run alone
+    assert first.record.eval["before"] == other.record.eval["before"] == again.record.eval["before"]
+    assert first.weights.read_bytes() == again.weights.read_bytes()
+    assert len(list((tmp_path / "c" / "evals").glob("*.json"))) == 1
+    cheap = train(RunSpec(algo="sft", steps=2, device="cpu", eval_samples=2), cache=cache)
+    assert cheap.record.eval["before"]["samples"] == 2  # another count: another stored eval
+    assert len(list((tmp_path / "c" / "evals").glob("*.json"))) == 2

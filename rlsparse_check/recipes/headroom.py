@@ -9,6 +9,9 @@ greedy accuracy beside them) on the stored base checkpoint, so it equals ``run.j
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 from rlsparse_check.models import resolve_device, resolve_model
@@ -16,7 +19,39 @@ from rlsparse_check.recipes.base import base_checkpoint
 from rlsparse_check.recipes.cache import CacheArg
 from rlsparse_check.tasks import default_task, get_task, headroom_message
 
-__all__ = ["base_accuracy", "check_headroom"]
+__all__ = ["base_accuracy", "base_eval", "check_headroom"]
+
+#: Folder of the run cache that keeps each base's eval ("before" of every run of that base).
+EVALS = "evals"
+
+
+def base_eval(
+    folder: Path, weights_sha256: str, spec: Any, device: str, cache_root: Path
+) -> dict[str, Any]:
+    """The eval of the stored base ``folder`` (weights ``weights_sha256``) on ``spec``'s task
+    and sample count: computed by the first run of that base, task, count and device and read
+    by the others (the eval draws from its own seeded generator, so a run trains the same
+    bits whether it computed the eval or read it)."""
+    import torch
+
+    from rlsparse_check.atomic import write_json
+    from rlsparse_check.models import load_model
+    from rlsparse_check.recipes.sampling import EVAL_SEED, evaluate
+
+    identity = [weights_sha256, spec.task, spec.to_dict().get("task_identity"), spec.eval_samples]
+    identity += [device, EVAL_SEED, torch.__version__]
+    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
+    stored = Path(cache_root) / EVALS / f"{key}.json"
+    try:
+        return json.loads(stored.read_text())
+    except (OSError, ValueError):
+        pass
+    task = get_task(spec.task)
+    net, tokenizer = load_model(folder, device)
+    result = evaluate(net, tokenizer, task.eval, task, spec.eval_samples)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    write_json(stored, result)
+    return result
 
 
 def base_accuracy(
