@@ -5,14 +5,13 @@ stays below half a bf16 ULP, so sparsity follows lr x steps x |w|. Published fig
 checkpoints almost fully dense; a higher RL rate removes most sparsity; SFT at 5e-7 about 60%.
 Rule: (a) ``a-precision``: the same runs in bf16 vs fp32: bf16 sparser by at least
     ``--sparser-margin`` (one-sided paired bounds over seeds).
-(b) ``b-learning-rate``: for the primary algorithm and SFT, sparsity falls when the rate rises
-    at fixed steps (paired by seed) and is equivalent at fixed lr x steps (paired TOST within
-    ``--equivalence-margin``); all runs shown as a map over rate x steps.
-(c) ``c-prediction``: a movement model (m = c lr steps^p, fitted on the other conditions)
-    predicts each run's bf16 sparsity from the base's half-ULPs and lr x steps alone (leave one
-    condition out; global and per kind): mean absolute error at most ``--max-prediction-error``
-    and no algorithm effect on the residuals (RL vs SFT conditions, Welch; one refutes).
-Family: every p-value of (a), (b) and (c), supporting and refuting (``--correction``).
+(b) ``b-learning-rate``: for the primary algorithm and SFT, sparsity falls as the rate rises at
+    fixed steps (paired by seed), equivalent at fixed lr x steps (TOST, ``--equivalence-margin``).
+(c) ``c-prediction``: each entry moves c lr steps exp(s Z) (c, s fitted on the other
+    conditions); predicted bf16 sparsity = mean over the base's entries of P(move < half-ULP).
+    Mean absolute error above ``--max-prediction-error`` refutes; within it, the RL minus SFT
+    residual paired by shared (lr, steps) cell decides (TOST within ``--equivalence-margin``).
+Family: one member per question, ``--correction``; TOSTs at the Bonferroni level alpha / m.
 """
 
 from __future__ import annotations
@@ -45,12 +44,13 @@ def _part(part, e, s):
             said + f"{pct(f['fp32_sparsity'])} in fp32",
         )
     if part == "b-learning-rate":
-        measured = {"effects": {a: r.figures(s.alpha) for a, r in e.effects.items()}}
-        decision = rates(e.effects, e.adjusted, s.alpha, s.equivalence_margin)
+        measured = e.rate_figures(s.alpha)
+        decision = rates(e, s.alpha, s.equivalence_margin)
         return decision, measured, "Sparsity against the rate, at fixed steps and lr x steps"
-    p = e.prediction
-    effect, limit = p.algorithm_effect, s.max_prediction_error
-    decision = predicted(p.error, limit, effect, e.adjusted["c"], s.alpha)
+    p, tost = e.prediction, (e.tost_p["c"], e.tost_ci["c"], e.tost_alpha, e.family)
+    decision = predicted(
+        p.error, s.max_prediction_error, p.algorithm_effect, s.equivalence_margin, tost
+    )
     said = f"Predicted from the base's half-ULPs and lr x steps alone, off by {pct(p.error)}"
     return decision, {"key": "error", "error": p.error, "prediction": p.figures()}, said
 
@@ -70,7 +70,8 @@ def test_precision_and_learning_rate_explain_sparsity(
             measured=measured,
             statistics={
                 "correction": s.correction,
-                "family": "every p-value of (a), (b) and (c), supporting and refuting",
+                "family": "one member per question of (a), (b) and (c); TOSTs at alpha / m",
+                "family_size": evidence.family,
                 "thresholds": [entry(n, getattr(s, n.replace("-", "_"))) for n in names],
             },
             runs=[c.run_record() for c in evidence.runs],

@@ -1,9 +1,12 @@
 """C9: the precision and learning-rate mechanism: (b) the rate moves sparsity at fixed steps and
-not at fixed lr x steps, (c) a prediction from the base's half-ULPs and lr x steps alone."""
+not at fixed lr x steps, (c) a prediction from the base's half-ULPs and lr x steps alone and no
+algorithm effect on what it leaves. The TOST parts take the family's Bonferroni level
+``tost_alpha`` in both directions (see :mod:`rlsparse_check.measures.mechanism`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from rlsparse_check.criteria.combine import all_of, p_text, pct, verdict_of
@@ -26,23 +29,36 @@ def bf16_sparser(test: Any, margin: float, alpha: float, adjusted: dict[str, flo
     )
 
 
-def rates(effects: dict[str, Any], adjusted: dict[str, float], alpha: float, margin: float):
-    """C9(b) over the algorithms (``"<algo> falls|rises|same"`` adjusted p-values): the worst
+def rates(e: Any, alpha: float, margin: float) -> Decision:
+    """C9(b) over the algorithms of an :class:`~rlsparse_check.measures.mechanism.Evidence`
+    (adjusted ``"<algo> falls|rises"``, the TOST members at ``e.tost_alpha``): the worst
     algorithm decides."""
     parts = []
-    for algo, effect in effects.items():
-        p = {k: adjusted[f"{algo} {k}"] for k in ("falls", "rises", "same")}
-        parts.append((algo, rate_not_steps(effect, alpha, margin, p)))
+    for algo, effect in e.effects.items():
+        p = {k: e.adjusted[f"{algo} {k}"] for k in ("falls", "rises")}
+        key = f"{algo} same"
+        tost = (e.tost_p[key], e.tost_ci[key], e.tost_alpha, e.family)
+        parts.append((algo, rate_not_steps(effect, alpha, margin, p, tost)))
     return all_of(parts)
 
 
-def rate_not_steps(effect: Any, alpha: float, margin: float, p: dict[str, float]) -> Decision:
+def rate_not_steps(
+    effect: Any,
+    alpha: float,
+    margin: float,
+    p: Mapping[str, float],
+    tost: tuple[float | None, Any, float, int] | None = None,
+) -> Decision:
     """C9(b) for one algorithm (a :class:`~rlsparse_check.measures.mechanism.RateEffect`):
     sparsity falls when the rate rises at fixed steps (one-sided paired bound above zero;
-    significantly rising refutes) AND is equivalent at equal lr x steps (paired TOST within
-    ``margin``; its 1 - 2 alpha interval outside refutes). ``p``: family-adjusted
-    ``falls``/``rises``/``same`` p-values."""
+    significantly rising refutes; ``p``: adjusted ``falls``/``rises``) AND is equivalent at
+    equal lr x steps (paired TOST within ``margin``): ``tost`` = (raw TOST p, its interval at
+    the family level, that level, family size m); equivalent when p is below the level, refuted
+    when the interval lies wholly outside the margin. Without ``tost``: a family of one."""
     f = effect.falls
+    if tost is None:
+        tost = (effect.same.p_value, tuple(effect.same.ci), alpha, 1)
+    p_same, ci, level, m = tost
     falls = verdict_of(
         p["falls"] < alpha,
         p["rises"] < alpha,
@@ -54,33 +70,54 @@ def rate_not_steps(effect: Any, alpha: float, margin: float, p: dict[str, float]
     )
     same = equivalent(
         f"{effect.algo}: lr {effect.rates[0]:g} x {effect.steps[0]} vs lr {effect.rates[1]:g} x "
-        f"{effect.steps[1]} steps",
+        f"{effect.steps[1]} steps (Bonferroni over {m}: unadjusted p against alpha / {m})",
         effect.same_diff,
-        tuple(effect.same.ci),
-        p["same"],
+        tuple(ci),
+        p_same,
         margin,
-        alpha,
+        level,
         n=f.n,
     )
     return all_of([("fixed steps", falls), ("fixed lr x steps", same)])
 
 
-def predicted(error: float, limit: float, effect: dict[str, Any], p: float | None, alpha: float):
+def predicted(
+    error: float,
+    limit: float,
+    effect: Mapping[str, Any],
+    margin: float,
+    tost: tuple[float | None, Any, float, int],
+) -> Decision:
     """C9(c), exact given the runs: the leave-one-condition-out mean absolute error of the
-    predicted bf16 sparsity at most ``limit`` supports the precision account; above it, or an
-    algorithm effect on the residuals (RL vs SFT, Welch over conditions, adjusted ``p`` <
-    ``alpha``: the algorithm explains what lr x steps does not), refutes it."""
-    est = effect.get("estimate")
-    quote = "not testable (fewer than two conditions per algorithm)"
-    if est is not None:
-        lo, hi = effect["ci"]
-        ci = f"95% CI {100 * lo:+.2f} to {100 * hi:+.2f}"
-        quote = f"{100 * est:+.2f} pp ({ci}, adjusted p {p_text(p)})"
-    why = (
-        f"predicted bf16 sparsity off by {pct(error)} on average (limit {pct(limit)}); "
-        f"RL minus SFT residual {quote}"
-    )
-    by_algo = p is not None and p < alpha
+    predicted bf16 sparsity above ``limit`` refutes the precision account (lr x steps and the
+    half-ULPs do not explain the runs); within it, the algorithm effect decides: RL minus SFT
+    residual paired by shared (lr, steps) cell, TOST within ``margin`` (``tost`` = raw TOST p,
+    its interval at the family level, that level, m): equivalent supports, wholly outside the
+    margin refutes (the algorithm explains what lr x steps does not), else inconclusive; fewer
+    than two shared cells: inconclusive. The reason opens with the sentence that decided it."""
+    p, ci, level, m = tost
+    est, n = effect.get("estimate"), int(effect.get("n") or 0)
+    fit = f"the movement model predicts bf16 sparsity within {pct(error)} on average"
+    fit += f" (limit {pct(limit)})"
     if not math.isfinite(error):
+        return Decision(Verdict.INCONCLUSIVE, "too few conditions to fit the movement model")
+    if error > limit:
+        why = f"Decided by the prediction error: {fit.replace('within', 'off by')}, above it."
+        return verdict_of(False, True, why)
+    if est is None or ci is None or p is None or n < 2:
+        why = f"Inconclusive for want of shared (lr, steps) cells ({n}) to pair RL and SFT; {fit}."
         return Decision(Verdict.INCONCLUSIVE, why)
-    return verdict_of(error <= limit and not by_algo, error > limit or by_algo, why)
+    quote = (
+        f"RL minus SFT residual {100 * est:+.2f} pp paired over {n} shared (lr, steps) cells "
+        f"({100 * (1 - 2 * level):.4g}% CI {100 * ci[0]:+.2f} to {100 * ci[1]:+.2f} pp, "
+        f"Bonferroni over {m}; TOST p {p_text(p)} vs {level:.3g}) against +-{100 * margin:g} pp"
+    )
+    if p < level:
+        return verdict_of(
+            True, False, f"Decided by the algorithm effect: {quote}: within it; {fit}."
+        )
+    if ci[0] >= margin or ci[1] <= -margin:
+        why = f"Decided by the algorithm effect: {quote}: outside it; {fit}."
+        return verdict_of(False, True, why)
+    why = f"Decided by the algorithm effect: {quote}: neither within nor outside it; {fit}."
+    return verdict_of(False, False, why)

@@ -1,23 +1,23 @@
 """C9's measurements: (a) the same runs in bf16 vs fp32, (b) sparsity as the rate varies at fixed
 steps and at fixed lr x steps, (c) a prediction of each run's bf16 sparsity that never looks at
-the run's own weights (pure functions of sparsities, specs and the base's half-ULPs).
+the run's own weights (:mod:`rlsparse_check.measures.movement`: a log-normal per-entry movement
+around ``c * lr * steps``, fitted on the other conditions), and the family of C9's tests.
 
-(c), the movement model: Adam moves an entry by about ``lr`` per step, so a run's typical
-per-entry movement is modelled as ``m = c * lr * steps**p``; an entry stays unchanged in bf16
-while ``m`` is below its half-ULP, so the predicted sparsity is the share of the base's entries
-whose half-ULP exceeds ``m`` (per parameter kind and overall; the share is interpolated in
-``log`` half-ULP between the format's discrete values). Each run's measured sparsity gives the
-``m`` it behaved as (the inverse of that share); ``c`` and ``p`` are fitted by least squares on
-``log(m / lr) = log c + p log steps`` over the runs of the OTHER conditions (leave one condition,
-all its seeds, out: seeds of one recipe are near copies), then predict the left-out runs. The
-residuals (measured - predicted), averaged over each condition's seeds, are compared between RL
-and SFT conditions (Welch): does the algorithm explain what lr x steps does not?
+The family: one member per question, not one per direction ("(a) bf16 sparser", "<algo> falls"
+at fixed steps, "<algo> same" at fixed lr x steps, "(c) no algorithm effect"): the two opposite
+one-sided tests of a question can never both reject, so the member's p-value is the smaller of
+the two, and the adjusted p-value (``--correction``) goes to that direction (the other gets 1).
+A TOST member (the equivalences) is decided in both directions at the Bonferroni level
+``alpha / m`` (``m`` members): equivalent when its p is below it, refuted when its
+``1 - 2 alpha / m`` interval lies wholly outside the margin (Bonferroni rejects a subset of what
+Holm rejects, so the family stays at ``alpha``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,6 @@ __all__ = [
     "precision",
     "RateEffect",
     "rate_effect",
-    "Prediction",
-    "predict",
-    "share_unchanged",
-    "movement",
     "measure_mechanism",
     "Evidence",
     "evidence",
@@ -88,6 +84,7 @@ class RateEffect:
     falls: Any  # MarginTest against 0
     same: Any  # TestResult of TOST (1 - 2 alpha interval in .ci)
     same_diff: float
+    diffs: tuple[float, ...] = ()  # per seed, the equal lr x steps differences
 
     def figures(self, alpha: float) -> dict[str, Any]:
         f, ci = self.falls, self.same.ci
@@ -122,109 +119,8 @@ def rate_effect(
         falls,
         same,
         float(np.mean(diffs)),
+        tuple(float(d) for d in diffs),
     )
-
-
-def _cdf(table: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Knots of the share of entries a movement reaches, in log half-ULP: 0 at half the
-    smallest half-ULP, the cumulative share at each half-ULP (linear in between)."""
-    h, counts = table
-    log_h = np.log(np.asarray(h, dtype=float))
-    cum = np.cumsum(counts) / np.sum(counts)
-    return np.concatenate([[log_h[0] - np.log(2.0)], log_h]), np.concatenate([[0.0], cum])
-
-
-def share_unchanged(table: tuple[np.ndarray, np.ndarray], m: float) -> float:
-    """Share of entries whose half-ULP exceeds the movement ``m``."""
-    x, f = _cdf(table)
-    return float(1.0 - np.interp(np.log(m), x, f))
-
-
-def movement(table: tuple[np.ndarray, np.ndarray], sparsity: float) -> float:
-    """The movement ``m`` at which :func:`share_unchanged` equals ``sparsity``."""
-    x, f = _cdf(table)
-    return float(np.exp(np.interp(1.0 - sparsity, f, x)))
-
-
-@dataclass(frozen=True)
-class Prediction:
-    method: str
-    rows: list[dict[str, Any]]
-    error: float  # mean absolute error of the global prediction over runs
-    kind_error: dict[str, float]
-    algorithm_effect: dict[str, Any] = field(default_factory=dict)
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "rows": self.rows,
-            "error": self.error,
-            "error_by_kind": self.kind_error,
-            "algorithm_effect": self.algorithm_effect,
-        }
-
-
-METHOD = (
-    "movement model m = c * lr * steps^p fitted on the other conditions' runs (leave one "
-    "condition, all its seeds, out); predicted bf16 sparsity = share of the base's entries whose "
-    "bf16 half-ULP exceeds m (overall and per parameter kind); never reads the run's weights"
-)
-
-
-def predict(runs: Sequence[Mapping[str, Any]], tables: Mapping[str, Any], rl: Sequence[str]):
-    """``runs``: ``{"label", "condition", "algo", "lr", "steps", "sparsity", "kinds"}`` per run;
-    ``tables``: :func:`~rlsparse_check.measures.precision.half_ulp_counts` of the base; ``rl``:
-    the algorithms counted as RL in the algorithm effect (the rest are SFT)."""
-    from rlsparse_check.stats import welch
-
-    y = np.array([np.log(movement(tables["all"], r["sparsity"]) / r["lr"]) for r in runs])
-    x = np.log([float(r["steps"]) for r in runs])
-    rows, kind_err = [], {}
-    for cond in dict.fromkeys(r["condition"] for r in runs):
-        train = np.array([r["condition"] != cond for r in runs])
-        if len(set(x[train])) > 1:
-            p, logc = np.polyfit(x[train], y[train], 1)
-        else:  # one step count left to fit on: movement proportional to steps
-            p, logc = 1.0, float(np.mean(y[train] - x[train]))
-        for i in np.flatnonzero(~train):
-            r = runs[i]
-            m = float(np.exp(logc + p * x[i]) * r["lr"])
-            kinds = {k: share_unchanged(tables[k], m) for k in r["kinds"] if k in tables}
-            for k, v in kinds.items():
-                kind_err.setdefault(k, []).append(abs(v - r["kinds"][k]))
-            rows.append(
-                {
-                    "label": r["label"],
-                    "condition": cond,
-                    "algo": r["algo"],
-                    "predicted": share_unchanged(tables["all"], m),
-                    "measured": r["sparsity"],
-                    "predicted_kinds": kinds,
-                }
-            )
-    resid: dict[str, list[float]] = {}
-    for row in rows:
-        resid.setdefault(row["condition"], []).append(row["measured"] - row["predicted"])
-    algo = {r["condition"]: r["algo"] for r in runs}
-    groups = [
-        [float(np.mean(v)) for c, v in resid.items() if (algo[c] in rl) is side]
-        for side in (True, False)
-    ]
-    effect: dict[str, Any] = {
-        "what": "mean residual of RL conditions minus SFT conditions",
-        "n": [len(g) for g in groups],
-        "estimate": None,
-        "p": None,
-        "ci": None,
-        "ci_level": 0.95,
-        "ci_kind": "two-sided",
-    }
-    if min(len(g) for g in groups) >= 2:
-        t = welch(groups[0], groups[1])
-        effect.update(estimate=t.effect, p=t.p_value, ci=list(t.ci), test="Welch t over conditions")
-    error = float(np.mean([abs(r["predicted"] - r["measured"]) for r in rows]))
-    kinds = {k: float(np.mean(v)) for k, v in kind_err.items()}
-    return Prediction(METHOD, rows, error, kinds, effect)
 
 
 def measure_mechanism(precision_runs: Mapping[str, list], diffs: Any, settings: Any) -> dict:
@@ -247,23 +143,57 @@ def measure_mechanism(precision_runs: Mapping[str, list], diffs: Any, settings: 
 
 @dataclass(frozen=True)
 class Evidence:
-    """C9's three parts and the family-adjusted p-values of all of them (``adjusted``: ``a``,
-    ``a-refute``, ``c``, and ``"<algo> falls|rises|same"``)."""
+    """C9's three parts and the family of their tests (module docstring): ``adjusted``: the
+    adjusted p-values of ``a``/``a-refute`` and ``"<algo> falls|rises"``; ``tost_alpha``: the
+    Bonferroni level of the TOST members (``"<algo> same"``, ``c``), whose raw p-values are in
+    ``tost_p`` and whose ``1 - 2 tost_alpha`` intervals are in ``tost_ci``; ``family``: m."""
 
     precision: Precision
     effects: dict[str, RateEffect]
-    prediction: Prediction
+    prediction: Any  # measures.movement.Prediction
     adjusted: dict[str, float]
+    tost_alpha: float
+    tost_p: dict[str, float | None]
+    tost_ci: dict[str, tuple[float, float] | None]
+    family: int
     plot: dict[str, Any]
     runs: list[Any]
+
+    def rate_figures(self, alpha: float) -> dict[str, Any]:
+        """(b)'s figures, each equivalence with its interval at the family level too."""
+        out = {}
+        for algo, e in self.effects.items():
+            ci = self.tost_ci[f"{algo} same"]
+            level = 1 - 2 * self.tost_alpha
+            family = interval_fields(*ci, level, "two-sided") if ci else {"ci": None}
+            out[algo] = e.figures(alpha) | {"fixed_lr_x_steps_family": family}
+        return {"effects": out}
+
+
+def family(directional: Mapping[str, tuple], tosts: Mapping[str, float | None], method: str):
+    """Adjusted p-values of a family with one member per question (module docstring).
+    ``directional``: ``{name: (p_support, p_refute, refute_name)}``; ``tosts``: ``{name: TOST
+    p or None}``, counted as members. Returns ``(adjusted, m)``; ``adjusted`` holds both names
+    of each directional member."""
+    from rlsparse_check.criteria.combine import correct
+
+    members = {k: {"p": min(v[0], v[1])} for k, v in directional.items()}
+    members |= {k: {"p": p} for k, p in tosts.items()}
+    correct(members, method)
+    adjusted: dict[str, float] = {}
+    for name, (up, down, other) in directional.items():
+        adj = members[name]["p_adjusted"]
+        adjusted[name], adjusted[other] = (adj, 1.0) if up <= down else (1.0, adj)
+    return adjusted, sum(1 for v in members.values() if v["p"] is not None)
 
 
 def evidence(mechanism, pairs, rate_map_runs, base: Any, diffs: Any, primary: str, settings):
     """C9's evidence: (a) from the shared ``mechanism``, (b) from ``pairs`` (``{algo: {"low",
     "high", "short": seed cases}}``), (c) from the map runs and the base's half-ULPs; every
-    p-value, supporting and refuting, corrected together (``settings.correction``)."""
-    from rlsparse_check.criteria.combine import correct
+    question one member of one family (``settings.correction``; module docstring)."""
+    from rlsparse_check.measures.movement import predict
     from rlsparse_check.measures.precision import half_ulp_counts
+    from rlsparse_check.stats import tost
 
     s = settings
 
@@ -277,18 +207,27 @@ def evidence(mechanism, pairs, rate_map_runs, base: Any, diffs: Any, primary: st
         )
         for algo, p in pairs.items()
     }
-    pred = predict(map_rows(rate_map_runs, diffs), half_ulp_counts(base), rl=[primary])
+    tables = half_ulp_counts(base)
+    rows = map_rows(rate_map_runs, diffs)
+    pred = predict(rows, tables, [primary], s.equivalence_margin, s.alpha)
     a = mechanism["precision"]
-    family = {"c": {"p": pred.algorithm_effect["p"]}}
+    directional = {}
     if a.test is not None:
-        family |= {"a": {"p": a.test.p_above}, "a-refute": {"p": a.test.p_below}}
+        directional["a"] = (a.test.p_above, a.test.p_below, "a-refute")
     for algo, e in effects.items():
-        family |= {
-            f"{algo} falls": {"p": e.falls.p_above},
-            f"{algo} rises": {"p": e.falls.p_below},
-            f"{algo} same": {"p": e.same.p_value},
-        }
-    correct(family, s.correction)
-    adjusted = {k: v.get("p_adjusted", 1.0) for k, v in family.items()}
+        directional[f"{algo} falls"] = (e.falls.p_above, e.falls.p_below, f"{algo} rises")
+    tost_p = {f"{algo} same": e.same.p_value for algo, e in effects.items()}
+    tost_p["c"] = pred.algorithm_effect["p"]
+    adjusted, m = family(directional, tost_p, s.correction)
+    level = s.alpha / max(1, m)
+    samples = {f"{algo} same": list(e.diffs) for algo, e in effects.items()}
+    samples["c"] = [x for x in pred.algorithm_effect["cells"].values() if math.isfinite(x)]
+    tost_ci = {
+        k: tuple(float(x) for x in tost(v, None, s.equivalence_margin, level).ci)
+        if len(v) >= 2
+        else None
+        for k, v in samples.items()
+    }
     cases = [c for cell in rate_map_runs for d in ("bf16", "fp32") for c in cell[d]]
-    return Evidence(a, effects, pred, adjusted, map_plot(rate_map_runs, diffs), cases)
+    plot = map_plot(rate_map_runs, diffs)
+    return Evidence(a, effects, pred, adjusted, level, tost_p, tost_ci, m, plot, cases)
