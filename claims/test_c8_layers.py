@@ -9,8 +9,9 @@ Rule, two parts that must both hold (exact counts of one checkpoint):
   sparsity hides an update concentrated in a few blocks);
 * norms: at most ``--max-norm-updated`` of norm entries changed AND fewer than non-norm entries
   of the same binade of |w| (same half-ULP): one-sided stratified hypergeometric test at
-  ``--alpha``. Norm weights near 1.0 have a half-ULP far above small-rate movements, so when
-  matched entries are spared alike this part is inconclusive, and the reason says so.
+  ``--alpha`` (norms near 1.0 have a half-ULP far above small-rate moves: matched entries spared
+  alike leave it inconclusive). Training mode: the fp32 master decides: at most that share of
+  norm entries moved in fp32 reproduces; more, below half a bf16 ULP, refutes.
 """
 
 from __future__ import annotations
@@ -27,13 +28,12 @@ THRESHOLDS_USED = ("min-active-blocks", "block-active-fraction", "max-block-cv",
 
 
 def test_updates_are_spread_across_blocks_and_spare_the_norms(
-    checkpoint_case, checkpoint_diffs, rlsparse_settings, record_claim
+    checkpoint_case, checkpoint_diffs, rlsparse_settings, record_claim, request
 ):
-    from rlsparse_check.checkpoints import open_checkpoint
-    from rlsparse_check.measures.spread import block_densities, norms_against_matched
+    from rlsparse_check.measures.spread import block_densities, norm_evidence
 
-    s = rlsparse_settings
-    diff = checkpoint_diffs.bitwise(checkpoint_case)
+    s, case = rlsparse_settings, checkpoint_case
+    diff = checkpoint_diffs.bitwise(case)
     densities = block_densities(diff.by_layer())
     spread, figures = spread_across_blocks(
         list(densities.values()),
@@ -41,37 +41,37 @@ def test_updates_are_spread_across_blocks_and_spare_the_norms(
         min_active=s.min_active_blocks,
         max_cv=s.max_block_cv,
     )
-    with open_checkpoint(checkpoint_case.base) as base:
-        norms = norms_against_matched(base, diff.masks)
-    spared = norms_spared(norms["norm_fraction"], s.max_norm_updated, norms, s.alpha)
+    trained = case.meta.get("source") == "training" and case.meta["record"].get("master")
+    twin = request.getfixturevalue("run_factory").fp32(case) if trained else None
+    norms = norm_evidence(case.base, diff.masks, twin)
+    master = norms.get("fp32_master")
+    spared = norms_spared(norms["norm_fraction"], s.max_norm_updated, norms, s.alpha, master)
     decision = all_of([("spread across blocks", spread), ("norms spared", spared)])
     layers = {k: v for k, v in diff.by_layer().items() if k != NO_LAYER}
     measured = {"key": "active_block_share", **figures, "norms": norms, "block_density": densities,
                 "block_sparsity": {k: v["sparsity"] for k, v in layers.items()}}  # fmt: skip
     used = [entry(name, getattr(s, name.replace("-", "_"))) for name in THRESHOLDS_USED]
-    stats = {"test": "exact counts; norms vs matched |w|: stratified hypergeometric, one-sided",
-             "n": 1, "p": norms["p"], "alpha": s.alpha, "thresholds": used}  # fmt: skip
+    test = "fp32 master movement" if master else "matched |w|: stratified hypergeometric"
+    stats = {"test": f"exact counts; norms: {test}", "n": 1, "p": norms["p"], "alpha": s.alpha,
+             "thresholds": used}  # fmt: skip
     line = {"x": [int(k) for k in densities], "y": list(densities.values())}
     series = {"x_label": "block", "y_label": "density (share changed)", "x_scale": "linear",
-              "y_range": [0, 1], "lines": {checkpoint_case.label: line}}  # fmt: skip
-    matched = "and no non-norm entry has their |w| to compare with"
-    if norms["entries"]:
-        matched = f"vs {pct(norms['expected_fraction'])} for non-norm entries of matched |w|"
+              "y_range": [0, 1], "lines": {case.label: line}}  # fmt: skip
     record_claim(
         CLAIM.result(
-            case=checkpoint_case.label,
+            case=case.label,
             decision=decision,
-            headline=f"{checkpoint_case.label}: {figures.get('blocks', 0)} blocks, "
+            headline=f"{case.label}: {figures.get('blocks', 0)} blocks, "
             f"{pct(figures.get('active_block_share'))} taking part (density CV "
             f"{figures.get('block_density_cv', float('nan')):.2f}); norm entries "
-            f"{pct(norms['norm_fraction'])} updated, {matched}: "
+            f"{pct(norms['norm_fraction'])} updated, {norms['phrase']}: "
             f"{decision.verdict.value.replace('_', ' ')}.",
             criterion=f">= {s.min_active_blocks:g} of blocks take part, density CV <= "
             f"{s.max_block_cv:g}, <= {s.max_norm_updated:g} of norm entries changed and fewer "
-            "than matched |w|",
+            "than matched |w| (training mode: moved in the fp32 master)",
             measured=measured,
             statistics=stats,
-            runs=[checkpoint_case.run_record()],
+            runs=[case.run_record()],
             plots={
                 "heatmap": layer_kind_heatmap(diff.counts()),
                 "series": {"Update density per block": series},

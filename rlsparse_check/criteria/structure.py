@@ -13,6 +13,19 @@ from rlsparse_check.results import Decision, Verdict
 __all__ = ["full_rank", "rank_against_reference", "spread_across_blocks", "norms_spared"]
 
 
+def _norms_in_master(head: str, master: Mapping[str, Any], max_updated: float) -> Decision:
+    moved, below = master["moved_fraction"], master["below_half_ulp_fraction"]
+    why = (
+        f"{head}; in the fp32 master {pct(moved)} of norm entries moved, {pct(below)} by less "
+        f"than half a bf16 ULP (largest move {master['max_movement_in_half_ulps']:.3g} half-ULPs)"
+    )
+    if moved <= max_updated:
+        return verdict_of(True, False, f"{why}: training itself leaves the norms alone")
+    return verdict_of(
+        False, True, f"{why}: training updated them, storage precision hides it in bf16"
+    )
+
+
 def full_rank(
     mean_ratio: float | None,
     min_ratio: float,
@@ -43,13 +56,16 @@ def rank_against_reference(
     *,
     matrices: int,
     published_style: float | None = None,
+    master: float | None = None,
 ) -> Decision:
     """C7 for a stored update (exact): its mean rank ratio above the storage noise floor against
     a full-rank update of the same density and per-entry size stored and measured the same way
     (``full_reference``), and a rank-1 update of the same size (``rank_one``). Inconclusive when
     the full-rank reference is not ``margin`` above the rank-1 one (the update is too small to
     show rank above the rounding); refuted when the measured ratio is more than ``margin`` below
-    the full-rank reference; else reproduced (as full rank as a full-rank update can look)."""
+    the full-rank reference; else reproduced (as full rank as a full-rank update can look).
+    ``master``: the fp32 master update's ratio in training mode, quoted, never deciding (any
+    dense Adam update is full rank)."""
     if measured is None or full_reference is None or rank_one is None or matrices == 0:
         return Decision(Verdict.INCONCLUSIVE, "no 2-D weight was updated: no rank to measure")
     why = (
@@ -58,6 +74,10 @@ def rank_against_reference(
         f", a rank-1 one {pct(rank_one)} (margin {pct(margin)}); published-style tolerance "
         f"{pct(published_style)}"
     )
+    if master is not None:
+        why += (
+            f"; fp32 master update {pct(master)} (not deciding: dense Adam updates are full rank)"
+        )
     if full_reference - rank_one < margin:
         return verdict_of(
             False, False, f"{why}: update too small to measure rank above bf16 rounding"
@@ -94,17 +114,23 @@ def norms_spared(
     max_updated: float,
     matched: Mapping[str, Any] | None,
     alpha: float,
+    master: Mapping[str, Any] | None = None,
 ) -> Decision:
     """C8, norms (exact counts): at most ``max_updated`` of norm entries changed AND fewer than
     non-norm entries of the same magnitude (``matched``: ``expected_fraction``, ``p`` of the
     one-sided stratified test, ``entries``). Norm weights near 1.0 have a half-ULP far above
     any small-rate movement, so "untouched" alone proves nothing: matched entries spared alike
-    leave it inconclusive."""
+    leave it inconclusive. In training mode the fp32 master decides that part instead
+    (``master``: :func:`~rlsparse_check.measures.spread.norm_movement`): at most ``max_updated``
+    of norm entries moved in fp32 supports (training itself spares them); more moved, each below
+    half an ULP, refutes (training updated them; storage precision alone hides it)."""
     if norm_fraction is None:
         return Decision(Verdict.INCONCLUSIVE, "the model has no norm parameters")
     head = f"norm entries updated {pct(norm_fraction)} (at most {pct(max_updated)})"
     if norm_fraction > max_updated:
         return verdict_of(False, True, f"{head}: norms are updated")
+    if master and master.get("entries"):
+        return _norms_in_master(head, master, max_updated)
     if not matched or not matched.get("entries"):
         why = f"{head}, but no non-norm entry has a matching |w| to rule out storage precision"
         return verdict_of(False, False, why)

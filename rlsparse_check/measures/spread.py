@@ -8,6 +8,9 @@ non-norm entries of the same magnitude: both are grouped by binade of the base v
 exponent, which fixes the ULP), and within each binade the unchanged entries are, under the null,
 spread between norm and non-norm entries at random (a sum of hypergeometric counts over the
 binades, one-sided: norms unchanged more often than matched entries).
+
+In training mode the fp32 master says it directly (:func:`norm_movement`): whether the norm
+entries moved at all, and whether each stayed below half a bf16 ULP of its stored base value.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 
 from rlsparse_check.masks import NO_LAYER, kind_of
 
-__all__ = ["block_densities", "norms_against_matched", "binade"]
+__all__ = ["block_densities", "norms_against_matched", "binade", "norm_movement", "norm_evidence"]
 
 
 def block_densities(by_layer: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
@@ -84,4 +87,56 @@ def norms_against_matched(base: Any, masks: Any) -> dict[str, Any]:
     )
     out["p"] = float(test.p_value)
     out["norm_fraction_matched_binades"] = float(counts[1, 1, shared].sum() / norm[shared].sum())
+    return out
+
+
+def norm_movement(base32: Any, master: Any, base16: Any) -> dict[str, Any]:
+    """The norm entries' fp32 movement ``|master - base32|`` against half a bf16 ULP of the
+    stored base value (``base16``); paths or open checkpoints of the fp32 base, the run's fp32
+    master and the stored bf16 base. Returns ``entries``, ``moved`` (fp32 value changed),
+    ``moved_below_half_ulp`` (changed by less than the half-ULP), their shares, and
+    ``max_movement_in_half_ulps`` (the largest ``|delta| / h``)."""
+    from rlsparse_check.checkpoints import open_checkpoint
+    from rlsparse_check.measures.precision import half_ulp_bf16
+
+    entries = moved = below = 0
+    worst = 0.0
+    with open_checkpoint(base32) as b32, open_checkpoint(master) as t32:
+        with open_checkpoint(base16) as b16:
+            for name in (n for n in b16.names if kind_of(n) == "norm"):
+                w0 = b32.values(name).reshape(-1).astype(np.float64)
+                delta = np.abs(t32.values(name).reshape(-1).astype(np.float64) - w0)
+                h = half_ulp_bf16(b16.values(name).reshape(-1))
+                entries += delta.size
+                moved += int(np.count_nonzero(delta > 0))
+                below += int(np.count_nonzero((delta > 0) & (delta < h)))
+                if delta.size:
+                    worst = max(worst, float(np.max(delta / h)))
+    return {
+        "entries": entries,
+        "moved": moved,
+        "moved_below_half_ulp": below,
+        "moved_fraction": moved / entries if entries else None,
+        "below_half_ulp_fraction": below / entries if entries else None,
+        "max_movement_in_half_ulps": worst,
+    }
+
+
+def norm_evidence(base: Any, masks: Any, twin: Any = None) -> dict[str, Any]:
+    """:func:`norms_against_matched` of the stored ``base`` (a path) and, when ``twin`` (the
+    run's fp32 case: fp32 base and master) is given, its ``fp32_master``
+    (:func:`norm_movement`); ``phrase``: the comparison a headline quotes."""
+    from rlsparse_check.checkpoints import open_checkpoint
+    from rlsparse_check.numbers import percent
+
+    with open_checkpoint(base) as ck:
+        out = norms_against_matched(ck, masks)
+    out["phrase"] = "and no non-norm entry has their |w| to compare with"
+    if out["entries"]:
+        out["phrase"] = (
+            f"vs {percent(out['expected_fraction'])} for non-norm entries of matched |w|"
+        )
+    if twin is not None:
+        out["fp32_master"] = norm_movement(twin.base, twin.tuned, base)
+        out["phrase"] = f"{percent(out['fp32_master']['moved_fraction'])} moved in the fp32 master"
     return out
