@@ -99,3 +99,31 @@ def test_norms_must_be_spared_beyond_what_their_magnitude_explains():
     assert norms_spared(0.3, 0.05, spared, ALPHA).verdict is N
     assert norms_spared(0.0, 0.05, {"entries": 0}, ALPHA).verdict is U
     assert norms_spared(None, 0.05, spared, ALPHA).verdict is U
+
+
+def test_the_fp32_master_is_quoted_beside_the_stored_update_never_deciding():
+    for master in (0.999, 0.01):
+        d = rank_against_reference(0.0, 0.0, 0.016, MARGIN, matrices=2, master=master)
+        assert d.verdict is U and "fp32 master update" in d.reason
+
+
+def _master(moved, below, entries=1000):
+    return {"entries": entries, "moved_fraction": moved, "below_half_ulp_fraction": below,
+            "max_movement_in_half_ulps": 0.05}  # fmt: skip
+
+
+def test_in_training_mode_the_fp32_master_decides_whether_norms_are_spared():
+    alike = {"entries": 0}  # no matched |w|: bf16 counts alone would be inconclusive
+    assert norms_spared(0.0, 0.05, alike, ALPHA).verdict is U
+    moved = norms_spared(0.0, 0.05, alike, ALPHA, _master(0.998, 0.998))
+    assert moved.verdict is N and "storage precision hides it" in moved.reason
+    assert norms_spared(0.0, 0.05, alike, ALPHA, _master(0.0, 0.0)).verdict is R
+    assert norms_spared(0.0, 0.05, alike, ALPHA, _master(0.04, 0.04)).verdict is R
+    assert norms_spared(0.3, 0.05, alike, ALPHA, _master(0.0, 0.0)).verdict is N  # bf16 first
+
+
+def test_a_bf16_only_reading_calls_norms_spared_that_the_master_shows_moved():
+    broken = norms_spared(0.0, 0.05, {"entries": 10, "expected_fraction": 0.5, "p": 1e-6}, ALPHA)
+    fixed = norms_spared(0.0, 0.05, {"entries": 10, "expected_fraction": 0.5, "p": 1e-6}, ALPHA,
+                         _master(0.9, 0.9))  # fmt: skip
+    assert broken.verdict is R and fixed.verdict is N

@@ -73,3 +73,30 @@ def test_without_matched_entries_there_is_no_test(tmp_path):
     with open_checkpoint(path) as base:
         found = norms_against_matched(base, masks)
     assert found["entries"] == 0 and found["p"] is None
+
+
+def test_the_fp32_master_shows_norm_entries_moved_below_half_an_ulp(tmp_path):
+    from rlsparse_check.measures.spread import norm_evidence, norm_movement
+
+    rng = np.random.default_rng(3)
+    norm = (1 + rng.uniform(0, 0.5, 256)).astype(np.float32)  # half-ULP 2**-8 in [1, 2)
+    mlp = rng.normal(0, 0.05, (8, 8)).astype(np.float32)
+    moved = norm.copy()
+    moved[:192] += np.float32(1e-4)  # 192 entries move, far below 2**-8
+    moved[192:200] += np.float32(0.01)  # 8 move past it
+    paths = {}
+    for key, values, dtype in (("b32", norm, "float32"), ("t32", moved, "float32"),
+                               ("b16", norm, "bfloat16")):  # fmt: skip
+        paths[key] = tmp_path / f"{key}.safetensors"
+        write_safetensors(paths[key], {NAMES[0]: values, NAMES[1]: mlp}, dtype=dtype)
+    found = norm_movement(paths["b32"], paths["t32"], paths["b16"])
+    assert found["entries"] == 256 and found["moved"] == 200
+    assert found["moved_below_half_ulp"] == 192
+    assert found["max_movement_in_half_ulps"] == pytest.approx(0.01 / 2**-8, rel=0.05)
+
+    class Twin:
+        base, tuned = paths["b32"], paths["t32"]
+
+    masks = MaskSet.from_dense({NAMES[0]: np.zeros(256, bool), NAMES[1]: np.zeros((8, 8), bool)})
+    evidence = norm_evidence(paths["b16"], masks, Twin())
+    assert evidence["fp32_master"]["moved"] == 200 and "fp32 master" in evidence["phrase"]
