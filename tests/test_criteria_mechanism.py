@@ -105,3 +105,23 @@ def test_c_is_refuted_by_the_error_alone_and_inconclusive_without_cells():
     none = {"estimate": None, "ci": None, "p": None, "n": 0}
     assert predicted(0.03, 0.05, none, 0.05, (None, None, 0.05, 1)).verdict is U
     assert predicted(float("nan"), 0.05, e, 0.05, (0.001, (-0.01, 0.01), 0.05, 1)).verdict is U
+
+
+def test_b_opens_with_the_part_that_decided_it():
+    from types import SimpleNamespace
+
+    from rlsparse_check.criteria.mechanism import rates
+
+    cell = lambda v: {"lr": 1.0, "steps": 10, "sparsity": v}  # noqa: E731
+    e = rate_effect("sft", cell([0.6, 0.62, 0.61]), cell([0.2, 0.21, 0.22]),
+                    cell([0.4, 0.45, 0.42]), 0.05, 0.05)  # fmt: skip
+    ev = SimpleNamespace(
+        effects={"sft": e},
+        adjusted={"sft falls": 0.001, "sft rises": 1.0},
+        tost_p={"sft same": e.same.p_value},
+        tost_ci={"sft same": tuple(e.same.ci)},
+        tost_alpha=0.05,
+        family=1,
+    )
+    d = rates(ev, 0.05, 0.05)
+    assert d.verdict is N and d.reason.startswith("Decided by sft at fixed lr x steps (not")

@@ -33,13 +33,18 @@ def rates(e: Any, alpha: float, margin: float) -> Decision:
     """C9(b) over the algorithms of an :class:`~rlsparse_check.measures.mechanism.Evidence`
     (adjusted ``"<algo> falls|rises"``, the TOST members at ``e.tost_alpha``): the worst
     algorithm decides."""
-    parts = []
+    parts, lead = [], []
     for algo, effect in e.effects.items():
         p = {k: e.adjusted[f"{algo} {k}"] for k in ("falls", "rises")}
         key = f"{algo} same"
         tost = (e.tost_p[key], e.tost_ci[key], e.tost_alpha, e.family)
-        parts.append((algo, rate_not_steps(effect, alpha, margin, p, tost)))
-    return all_of(parts)
+        two = _rate_parts(effect, alpha, margin, p, tost)
+        parts.append((algo, all_of(two)))
+        lead += [(f"{algo} at {name}", d.verdict) for name, d in two]
+    out = all_of(parts)
+    deciding = [name for name, v in lead if v is out.verdict]
+    head = f"Decided by {', '.join(deciding)} ({out.verdict.value.replace('_', ' ')})."
+    return Decision(out.verdict, f"{head} {out.reason}" if deciding else out.reason)
 
 
 def rate_not_steps(
@@ -55,6 +60,10 @@ def rate_not_steps(
     equal lr x steps (paired TOST within ``margin``): ``tost`` = (raw TOST p, its interval at
     the family level, that level, family size m); equivalent when p is below the level, refuted
     when the interval lies wholly outside the margin. Without ``tost``: a family of one."""
+    return all_of(_rate_parts(effect, alpha, margin, p, tost))
+
+
+def _rate_parts(effect, alpha, margin, p, tost) -> list[tuple[str, Decision]]:
     f = effect.falls
     if tost is None:
         tost = (effect.same.p_value, tuple(effect.same.ci), alpha, 1)
@@ -78,7 +87,7 @@ def rate_not_steps(
         level,
         n=f.n,
     )
-    return all_of([("fixed steps", falls), ("fixed lr x steps", same)])
+    return [("fixed steps", falls), ("fixed lr x steps", same)]
 
 
 def predicted(

@@ -11,7 +11,10 @@ predicted bf16 sparsity of a run is the expectation over the base's entries::
     S(lr, steps; c, s) = sum_h n_h * Phi((log h - log(c * lr * steps)) / s) / sum_h n_h
 
 over ``half_ulp_counts`` of the base (the bf16 half-ULP of each stored base value, with its entry
-count ``n_h``): ``"all"`` for the global figure, each parameter kind's table for that kind.
+count ``n_h``): ``"all"`` for the global figure, each parameter kind's table for that kind. A
+run's measured sparsity is its bitwise bf16 sparsity against the bf16 base (every floating
+tensor; per kind alike), as :func:`~rlsparse_check.measures.rate_map.map_rows` reads it from
+the run cache for every bf16 run of C9's map (condition = algorithm, lr, steps).
 
 The fit, leave one condition out: for each condition (a recipe: algorithm, lr, steps; all its
 seeds together, since seeds of one recipe are near copies), ``log c`` and ``log s`` minimise
