@@ -52,7 +52,7 @@ def _part(part, e, s):
         p.error, s.max_prediction_error, p.algorithm_effect, s.equivalence_margin, tost
     )
     said = f"Predicted from the base's half-ULPs and lr x steps alone, off by {pct(p.error)}"
-    return decision, {"key": "error", "error": p.error, "prediction": p.figures()}, said
+    return decision, {"key": "error", "error": p.error, "prediction": e.prediction_figures()}, said
 
 
 @pytest.mark.parametrize("part", ["a-precision", "b-learning-rate", "c-prediction"])

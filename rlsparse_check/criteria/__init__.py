@@ -15,8 +15,8 @@ The shapes of evidence:
 * "A exceeds B by at least a margin" (C2, C6, C9a) and "a mean stays below a limit" (C4): decided
   on one-sided confidence bounds at level ``1 - alpha``, never on a point estimate: the lower
   bound at or above the margin supports, the upper bound below it refutes;
-* equivalence within a margin (C4, C5, regime invariance): TOST; its ``1 - 2 alpha`` interval
-  entirely outside the margin refutes;
+* equivalence within a margin (C4, C5, C9b, C9c's algorithm effect, regime invariance): TOST;
+  its ``1 - 2 alpha`` interval entirely outside the margin refutes (C9: at alpha / m, both ways);
 * overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
   the attainable excess; pairs of runs are the replicates (bounds over pairs, a jackknife over
   runs when pairs share runs), a single pair decided by its entry-level bound;

@@ -159,6 +159,14 @@ class Evidence:
     plot: dict[str, Any]
     runs: list[Any]
 
+    def prediction_figures(self) -> dict[str, Any]:
+        """(c)'s figures, the algorithm effect with its interval at the family level too."""
+        out = self.prediction.figures()
+        ci = self.tost_ci["c"]
+        family = interval_fields(*ci, 1 - 2 * self.tost_alpha, "two-sided") if ci else {"ci": None}
+        out["algorithm_effect"] = {**out["algorithm_effect"], "family": family}
+        return out
+
     def rate_figures(self, alpha: float) -> dict[str, Any]:
         """(b)'s figures, each equivalence with its interval at the family level too."""
         out = {}
