@@ -58,10 +58,13 @@ def variant_evidence(
 ) -> dict:
     """C5's evidence: the TOST of every variant's sparsity against its usual recipe (paired by
     seed), the overlap rows of every (usual, variant) pair of seeds, the eval gain of every run
-    set, and what each run set applied; each family corrected as a whole."""
+    set, and what each run set applied; each family corrected as a whole. The TOSTs: one member
+    per variant, equivalence (``p_adjusted``) and its opposite, outside the margin
+    (``p_outside_adjusted``), corrected alike."""
     from rlsparse_check.criteria.combine import correct
     from rlsparse_check.measures.learning import gain_over_seeds
     from rlsparse_check.stats import tost
+    from rlsparse_check.stats.corrections import correct_equivalence
 
     s = rlsparse_settings
     tosts, gains, effects, pairs, owner = {}, {}, {}, [], []
@@ -89,7 +92,7 @@ def variant_evidence(
         effects[variant] = {"usual": set_effect(usual), "variant": set_effect(cases)}
         pairs += list(zip(usual, cases, strict=True))
         owner += [variant] * len(cases)
-    correct(tosts, s.correction)
+    correct_equivalence(tosts, s.correction)
     correct(gains, s.correction)
     rows = pair_rows(pairs, checkpoint_diffs, s.correction)
     return {
