@@ -180,9 +180,10 @@ THRESHOLDS.update(
         "min-ratio-spread": Threshold(
             0.01,
             "harness",
-            "C5: off-policy updates took effect when the mean |importance ratio - 1| is at "
-            "least 0.01 (a twentieth of the usual clip range 0.2); below it the policy barely "
-            "moved between rollout and update: an on-policy update in all but name",
+            "C5: off-policy updates took effect when the mean |importance ratio - 1| of the "
+            "updates that reuse a batch is at least 0.01 (a twentieth of the usual clip range "
+            "0.2); below it the policy barely moved between rollout and update: an on-policy "
+            "update in all but name",
         ),
     }
 )
