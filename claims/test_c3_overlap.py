@@ -37,7 +37,7 @@ def test_update_masks_overlap_above_the_stratified_null(
 ):
     (group, pairs), s = checkpoint_group, rlsparse_settings
     if not pairs:
-        pytest.skip(f"C3 group '{group}' needs at least two runs or two tuned checkpoints")
+        pytest.skip(f"C3 group '{group}' needs two runs or at least two tuned checkpoints")
     rows, groups = overlap_rows[group], [g for g, r in overlap_rows.items() if r]
     decision, ex = overlap_rule(rows, s.min_overlap_excess, s.min_stratified_excess, s.alpha,
                                 len(groups))  # fmt: skip
