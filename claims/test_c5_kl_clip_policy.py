@@ -1,31 +1,28 @@
 """C5 -- KL penalty, clipping and on/off-policy change sparsity little (arXiv 2505.11711).
-
 Claim: RL's sparsity is not caused by the KL penalty, gradient clipping or on-policy data.
-Published figure: sparsity about the same with and without each.
-Rule, per variant against its algorithm's usual recipe (same seeds, data, learning rate): the
-primary algorithm's other KL coefficients of {0, 0.05, 0.2}, clipping off, off-policy (each
-batch reused for 2 updates), and PPO's other KL coefficients when PPO is run. Both must hold:
-(i) equal sparsity: TOST on the per-seed paired differences, margin ``--equivalence-margin``,
-``--correction`` over the variants (its 90% interval reported); (ii) the variant's masks overlap
-the usual run's above chance: C3's rule with (usual, variant) pairs of the same seed as the
-replicates (t over pairs, Bonferroni over the variants). Guards, each making the case
-inconclusive: both run sets learned (eval gain over seeds, corrected over all run sets), and the
-variant took effect (the KL term above zero where the coefficient is; the usual run clipped
-some steps; the off-policy runs' importance ratio left 1), read from the runs' training logs.
+Rule, per variant against its algorithm's usual recipe (same seeds, data, rate): other KL
+coefficients of {0, 0.05, 0.2} (PPO's too when run), clipping off, off-policy (2 updates a
+batch). Both must hold: (i) equal sparsity: paired TOST within ``--equivalence-margin``,
+``--correction`` over the variants, one member each (equivalence and outside-the-margin
+corrected alike); (ii) overlap above chance by C3's rule (independent excess vs
+``--min-overlap-excess``, stratified vs ``--min-stratified-excess``; same-seed pairs, Bonferroni
+over the variants). Inconclusive unless both run sets learned and the variant took effect by a
+stated minimum (KL term ``--min-kl-term``, clipped steps ``--min-clipped-share``, off-policy
+mean |ratio - 1| ``--min-ratio-spread``), read from the training logs.
 """
 
 from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
-from rlsparse_check.criteria import all_of, equivalent, overlap_over_pairs, pct
+from rlsparse_check.criteria import all_of, equivalent, pct
 from rlsparse_check.criteria.combine import interval_fields
 from rlsparse_check.criteria.learning import guard, learned
-from rlsparse_check.criteria.variants import took_effect
+from rlsparse_check.criteria.overlap import overlap_rule
+from rlsparse_check.criteria.variants import MINIMUM, took_effect
 from rlsparse_check.figures import overlap_bars
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C5"]
-INF = float("inf")
 TEST = "paired TOST over seeds; overlap excess over pairs of seeds; one-sided t of eval gains"
 
 
@@ -35,12 +32,15 @@ def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(
     s, ev, variant = rlsparse_settings, variant_evidence, c5_variant
     mine, usual, cases = ev["tosts"][variant], *variant_runs[variant]
     rows = [r for r in ev["rows"] if r["variant"] == variant]
-    n, ci = len(mine["diffs"]), mine["ci"] or [-INF, INF]
+    n, ci = len(mine["diffs"]), mine["ci"] or [-float("inf"), float("inf")]
     eq = equivalent(f"sparsity, {variant} minus usual (paired by seed)", mine["diff"], ci,
-                    mine.get("p_adjusted"), s.equivalence_margin, s.alpha, n=n)  # fmt: skip
-    overlap, excess = overlap_over_pairs(rows, s.min_overlap_excess, s.alpha, len(ev["tosts"]))
+                    mine.get("p_adjusted"), s.equivalence_margin, s.alpha, n=n,
+                    p_outside=mine.get("p_outside_adjusted"))  # fmt: skip
+    overlap, ex = overlap_rule(rows, s.min_overlap_excess, s.min_stratified_excess, s.alpha,
+                               len(ev["tosts"]))  # fmt: skip
+    effect = took_effect(ev["effects"][variant]["usual"], ev["effects"][variant]["variant"],
+                         {k: getattr(s, k.replace("-", "_")) for k in MINIMUM})  # fmt: skip
     usual_gain = ev["gains"][f"usual {cases[0].meta.get('algo', '')}".strip()]
-    effect = took_effect(ev["effects"][variant]["usual"], ev["effects"][variant]["variant"])
     decision = guard(all_of([("equal sparsity", eq), ("overlap above chance", overlap)]),
                      learned(usual_gain, s.alpha), learned(ev["gains"][variant], s.alpha),
                      effect)  # fmt: skip
@@ -51,14 +51,17 @@ def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(
                 "variant_sparsity": {"value": v, "per_seed": mine["variant"]},
                 "took_effect": {**ev["effects"][variant], "verdict": effect.reason},
                 "eval_gain": {"usual": usual_gain, "variant": ev["gains"][variant]},
-                "excess_stratified": excess, "overlap_pairs": rows}  # fmt: skip
-    family = (f"TOST over the {len(ev['tosts'])} variants; overlap bounds Bonferroni over them, "
-              f"pair p-values over all {len(ev['rows'])} pairs; eval gains over the "
-              f"{len(ev['gains'])} run sets")  # fmt: skip
+                "excess_stratified": ex["stratified"], "excess_independent": ex["independent"],
+                "overlap_pairs": rows}  # fmt: skip
+    family = (f"TOST over the {len(ev['tosts'])} variants (one member each); overlap bounds "
+              f"Bonferroni over them, pair p-values over all {len(ev['rows'])} pairs; eval gains "
+              f"over the {len(ev['gains'])} run sets")  # fmt: skip
     stats = {"test": TEST, "n": n, "p": mine["p"], "p_adjusted": mine.get("p_adjusted"),
-             "alpha": s.alpha, "correction": s.correction, "correction_family": family,
+             "p_outside_adjusted": mine.get("p_outside_adjusted"), "alpha": s.alpha,
+             "correction": s.correction, "correction_family": family,
              "thresholds": [entry("equivalence-margin", s.equivalence_margin),
-                            entry("min-overlap-excess", s.min_overlap_excess),
+                            *(entry(k, getattr(s, k.replace("-", "_"))) for k in (
+                                "min-overlap-excess", "min-stratified-excess", *MINIMUM)),
                             entry("alpha", s.alpha)]}  # fmt: skip
     record_claim(
         CLAIM.result(
@@ -66,8 +69,9 @@ def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(
             decision=decision,
             headline=f"{variant}: sparsity {pct(v)} vs {pct(u)} for the usual recipe "
             f"({100 * mine['diff']:+.1f} points): {decision.verdict.value.replace('_', ' ')}.",
-            criterion=f"TOST |sparsity difference| < {s.equivalence_margin:g}, mean overlap "
-            f"excess >= {s.min_overlap_excess:g} of the attainable, learned, took effect",
+            criterion=f"TOST |sparsity difference| < {s.equivalence_margin:g}; mean overlap "
+            f"excess >= {s.min_overlap_excess:g} (independent), >= {s.min_stratified_excess:g} "
+            "(stratified); learned; took effect by its minimum",
             measured=measured,
             statistics=stats,
             runs=[c.run_record() for c in (*usual, *cases)],

@@ -55,18 +55,36 @@ THRESHOLDS: dict[str, Threshold] = {
     ),
     "min-overlap-excess": Threshold(
         0.375,
-        "harness",
+        "paper",
         "(60% - 36%) / (100% - 36%): the paper's one-sided overlap of about 60% against about "
         "36% chance, as a share of the largest excess over chance the masks could reach. The "
-        "paper's chance was the independent-masks null; applying the figure to the "
-        "magnitude-stratified null (which keeps both masks' preference for small weights) is "
-        "the harness's reading, so both excesses are reported",
+        "paper's chance was the independent-masks null, so this figure is compared with the "
+        "excess over the independent null (like with like); the magnitude-stratified excess has "
+        "its own margin, --min-stratified-excess",
+    ),
+    "min-stratified-excess": Threshold(
+        0.05,
+        "harness",
+        "the paper has no figure over a null that keeps both masks' preference for small "
+        "weights; an overlap 'above chance' there is read as a lower bound of at least 5% of "
+        "the attainable excess (the 5-point reading of 'little' used by --equivalence-margin: "
+        "an excess below it is a little more than magnitude alone explains, not a shared "
+        "subnetwork); with 0 any excess the finite magnitude bins leave would count",
     ),
     "equivalence-margin": Threshold(
         0.05,
         "harness",
-        "'changes sparsity little' / 'recovers the full run' read as within 5 percentage "
-        "points of sparsity or 5 points of eval reward; the paper gives no figure",
+        "'changes sparsity little' (C5) and the regime check's 'the same outcome' read as "
+        "within 5 percentage points of sparsity or 5 points of eval gain; the paper gives no "
+        "figure",
+    ),
+    "recovery-margin": Threshold(
+        0.25,
+        "harness",
+        "C4's eval margin as a share of the full run's mean eval gain: 'recovers the full "
+        "model's performance' read as keeping at least three quarters of what full training "
+        "gained (a fixed 5 points is about the whole gain of a small run, so any mask, random "
+        "included, would pass); the paper gives no figure",
     ),
     "max-update-distance": Threshold(
         0.10,
@@ -144,6 +162,28 @@ THRESHOLDS.update(
             "harness",
             "C9(c): the precision account predicts a run's bf16 sparsity from the base weights "
             "and lr x steps within 5 points (the C5 margin for 'about the same sparsity')",
+        ),
+        "min-kl-term": Threshold(
+            1e-3,
+            "harness",
+            "C5: a KL variant took effect when its KL term (coefficient x mean logged KL) is at "
+            "least 1e-3 per token: GRPO's advantages are normalised to unit spread per group, "
+            "so a KL term under a thousandth of that scale cannot steer the update",
+        ),
+        "min-clipped-share": Threshold(
+            0.05,
+            "harness",
+            "C5: clipping took effect when it clipped at least one step in twenty of the "
+            "clipped run set; 'clipping off' then differs from the usual recipe in more than "
+            "an occasional step",
+        ),
+        "min-ratio-spread": Threshold(
+            0.01,
+            "harness",
+            "C5: off-policy updates took effect when the mean |importance ratio - 1| of the "
+            "updates that reuse a batch is at least 0.01 (a twentieth of the usual clip range "
+            "0.2); below it the policy barely moved between rollout and update: an on-policy "
+            "update in all but name",
         ),
     }
 )

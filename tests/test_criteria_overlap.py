@@ -6,6 +6,16 @@ Calibration: pair excesses simulated as run effects plus pair noise, ``mu + u_a 
 of k runs (dependent pairs: jackknife over runs) and for disjoint pairs (t over pairs), k = 3
 included. The broken variant treats the ~5e5 entries of a pair as the replicates (the
 entry-level bound on the mean): under the null it reproduces about half the time.
+
+The single-pair bound at its 95% level: 4,000 pairs drawn at the threshold in closed form (the
+counts a mask pair would give, checked against :func:`overlap_arrays`), B taking entries in
+pairs so that the pair's noise is the two-sided binomial view the bound assumes: the false
+"reproduced" rate sits in a band of three standard errors around alpha, and the same rule at
+the 90% level falls outside it.
+
+C3's two-null rule (:func:`overlap_rule`): each null at its own threshold (the other part well
+above) is rarely reproduced; both well above is, at n = 3 runs; a rule that reads only one null
+(the broken variant) reproduces the other null's boundary case almost always.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ import numpy as np
 import pytest
 
 from rlsparse_check.criteria import overlap_above_chance, overlap_over_pairs
-from rlsparse_check.criteria.overlap import excess_over_pairs
+from rlsparse_check.criteria.overlap import excess_over_pairs, overlap_rule
 from rlsparse_check.results import Verdict
 
 R, N, U = Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE
@@ -86,6 +96,113 @@ def test_overlap_is_the_same_whichever_mask_comes_first():
     d1 = overlap_above_chance(one, one["p_stratified"], 0.375, ALPHA)
     d2 = overlap_above_chance(two, two["p_stratified"], 0.375, ALPHA)
     assert d1 == d2 and d1.verdict is R
+
+
+def closed_form_rows(excess: float, n: int, sims: int, rng, density=0.2, step=2) -> list[dict]:
+    """``sims`` rows of one tensor of ``n`` entries at once: A the first ``density * n``
+    entries, B each ``step`` consecutive entries of A together with probability q and of the
+    rest with probability r (E|B| = |A|, expected excess ``excess``); single stratum, so both
+    nulls are the hypergeometric one."""
+    a = int(density * n)
+    chance = a * a / n
+    q, r = (chance + excess * (a - chance)) / a, (a - chance - excess * (a - chance)) / (n - a)
+    k = step * rng.binomial(a // step, q, sims)
+    b = k + step * rng.binomial((n - a) // step, r, sims)
+    expected, attainable = a * b / n, np.minimum(a, b)
+    variance = a * b * (n - a) * (n - b) / (n * n * (n - 1.0))
+    excess_ = (k - expected) / (attainable - expected)
+    return [
+        {"a": "A", "b": "B", "both": int(k[i]), "count_a": a, "count_b": int(b[i]),
+         "attainable": int(attainable[i]), "p_stratified": 0.0,
+         **{f"{f}_{null}": float(v[i]) for null in ("stratified", "independent")
+            for f, v in (("expected", expected), ("variance", variance), ("excess", excess_))}}
+        for i in range(sims)
+    ]  # fmt: skip
+
+
+def test_the_closed_form_rows_are_the_figures_of_the_masks():
+    from rlsparse_check.overlap import overlap_arrays
+
+    a, b = np.zeros(5000, bool), np.zeros(5000, bool)
+    a[:1000], b[:400], b[1000:1700] = True, True, True
+    found = overlap_arrays(a, b).summary()
+    k, nb = 400, 1100
+    assert (found["both"], found["count_b"]) == (k, nb)
+    assert found["expected_stratified"] == pytest.approx(1000 * nb / 5000)
+    assert found["variance_stratified"] == pytest.approx(1000 * nb * 4000 * 3900 / 5000**2 / 4999)
+    assert found["excess_stratified"] == pytest.approx((k - 220) / (1000 - 220))
+
+
+def test_the_single_pair_bound_is_one_sided_95_percent():
+    row = {"a": "A", "b": "B", "both": 500, "count_a": 1000, "count_b": 1000, "attainable": 1000,
+           "expected_stratified": 200.0, "variance_stratified": 128.0,
+           "excess_stratified": 0.375}  # fmt: skip
+    spread = 500 * 500 / 1000 * 2  # binomial view from either mask: above the null's 128
+    half = 1.6448536 * math.sqrt(spread) / 800
+    reason = overlap_above_chance(row, 0.0, 0.3, ALPHA).reason
+    assert f"bounds {100 * (0.375 - half):.1f}% to {100 * (0.375 + half):.1f}%" in reason, reason
+
+
+def test_the_single_pair_rule_at_the_threshold_keeps_its_size_and_the_90_percent_level_does_not():
+    sims = 4000
+    band = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / sims)
+    rows = closed_form_rows(MIN, 20000, sims, np.random.default_rng(11))
+    fixed = rate([overlap_above_chance(r, 0.0, MIN, ALPHA).verdict for r in rows], R)
+    at_90 = rate([overlap_above_chance(r, 0.0, MIN, 2 * ALPHA).verdict for r in rows], R)
+    print(f"single pair at the threshold, {sims} draws: {fixed:.4f} (90% level: {at_90:.4f})")
+    assert fixed <= band, fixed
+    assert at_90 > band, at_90
+
+
+# -- C3: both nulls, each against its own threshold ---------------------------------------------
+
+STRAT = 0.05  # the default --min-stratified-excess
+
+
+def two_null_rows(rng, independent, stratified, runs=3, run_sd=0.04, pair_sd=0.02):
+    """All pairs of ``runs`` runs with both excesses (shared run effects)."""
+    rows = simulated_rows(rng, independent, runs, run_sd=run_sd, pair_sd=pair_sd)
+    for row in rows:
+        row["excess_independent"] = row["excess_stratified"]
+        row["excess_stratified"] += stratified - independent + rng.normal(0, pair_sd)
+        row["p_independent_adjusted"] = 1e-12
+    return rows
+
+
+def two_null_rates(independent, stratified, sims=1000, **kw):
+    rng = np.random.default_rng(int(1000 * independent + 100 * stratified))
+    groups = [two_null_rows(rng, independent, stratified, **kw) for _ in range(sims)]
+    both = [overlap_rule(rows, MIN, STRAT, ALPHA)[0].verdict for rows in groups]
+    one = {null: [overlap_over_pairs(rows, m, ALPHA, null=null)[0].verdict for rows in groups]
+           for null, m in (("independent", MIN), ("stratified", STRAT))}  # fmt: skip
+    return rate(both, R), rate(both, N), {k: rate(v, R) for k, v in one.items()}
+
+
+def test_each_null_at_its_threshold_is_rarely_reproduced_and_one_null_alone_is_fooled():
+    band = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / 1000)
+    ind_null, _, alone = two_null_rates(MIN, 0.35)
+    print(f"independent at 0.375: false reproduced {ind_null:.3f}; stratified alone {alone}")
+    assert ind_null <= band and alone["stratified"] > 0.8
+    strat_null, _, alone = two_null_rates(0.6, STRAT)
+    print(f"stratified at {STRAT}: false reproduced {strat_null:.3f}; independent alone {alone}")
+    assert strat_null <= band and alone["independent"] > 0.8
+
+
+def test_both_excesses_well_above_reproduce_at_n_3_and_either_well_below_refutes():
+    power, _, _ = two_null_rates(0.7, 0.3, run_sd=0.02)
+    _, refuted_ind, _ = two_null_rates(0.1, 0.3, run_sd=0.02)
+    _, refuted_strat, _ = two_null_rates(0.7, -0.2, run_sd=0.02)
+    print(f"two-null rule at n=3: power {power:.3f}, refuted {refuted_ind:.3f} {refuted_strat:.3f}")
+    assert power > 0.8 and refuted_ind > 0.8 and refuted_strat > 0.8
+
+
+def test_the_two_null_rule_reports_both_and_names_each_part():
+    rows = two_null_rows(np.random.default_rng(0), 0.7, 0.3, run_sd=0.01)
+    decision, figures = overlap_rule(rows, MIN, STRAT, ALPHA)
+    assert set(figures) == {"independent", "stratified"}
+    assert figures["independent"]["value"] > figures["stratified"]["value"]
+    assert "over independent chance (paper, 37.5%)" in decision.reason
+    assert "over magnitude-stratified chance (harness, 5.0%)" in decision.reason
 
 
 # -- pairs of runs as replicates ----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rlsparse_check.measures.regime import invariance, run_row
 from rlsparse_check.recipes import RunSpec
 
@@ -68,3 +70,39 @@ def test_every_algorithm_with_the_rate_factor_is_checked_or_listed_and_the_worst
     )
     assert bad["verdict"] == "not_reproduced" and bad["unchecked"] == []
     assert bad["by_algorithm"]["grpo"]["verdict"] == "reproduced"
+
+
+def _pairs(sparsity_diffs, gain_diffs):
+    published = [(0.33, 0.24), (0.34, 0.25), (0.35, 0.22)]
+    usual = [
+        (s + ds, g + dg)
+        for (s, g), ds, dg in zip(published, sparsity_diffs, gain_diffs, strict=True)
+    ]
+    return usual, published
+
+
+def test_a_refutation_is_corrected_over_the_family_like_support():
+    from rlsparse_check.stats import tost
+
+    # sparsity 8.3 points apart (raw 90% interval just outside the 5-point margin, outside p
+    # about 0.04) beside a gain whose equivalence p is about 0.04: two questions, Holm doubles
+    # both, so neither is decided (the raw interval alone would have refuted the saving)
+    spread = 0.01 * 3**0.5
+    sparsity = [0.0832 - spread, 0.0832, 0.0832 + spread]
+    gain = [0.0168 - spread, 0.0168, 0.0168 + spread]
+    out = check(*_pairs(sparsity, gain))
+    raw_s = tost(sparsity, None, margin=0.05, alpha=0.05)
+    raw_g = tost(gain, None, margin=0.05, alpha=0.05)
+    assert raw_s.ci[0] >= 0.05 and 0.03 < 1 - raw_s.p_value < 0.05
+    assert 0.03 < raw_g.p_value < 0.05
+    one, two = 1 - raw_s.p_value, raw_g.p_value  # each question's member p-value
+    first = 2 * min(one, two)  # Holm over two members, by hand: the smaller doubled, then
+    adj_one, adj_two = (first, max(first, two)) if one <= two else (max(first, one), first)
+    assert out["sparsity"]["p_outside_adjusted"] == pytest.approx(adj_one)
+    assert out["gain"]["p_adjusted"] == pytest.approx(adj_two)
+    assert min(adj_one, adj_two) > 0.05
+    assert out["sparsity"]["p_adjusted"] == 1.0 and out["gain"]["p_outside_adjusted"] == 1.0
+    assert out["verdict"] == "inconclusive", out["reason"]
+    # alone (no family), the same sparsity difference is refuted
+    alone = check(*_pairs(sparsity, [0.0, 0.001, -0.001]))
+    assert alone["verdict"] == "not_reproduced" and "outside the margin" in alone["reason"]

@@ -22,13 +22,16 @@ def test_run_effect_reads_the_kl_term_clipped_steps_and_ratio_spread(tmp_path):
     history = [
         {"grad_norm": 2.0, "kl": 0.02, RATIO_KEY: 1e-4, "clip_ratio/region_mean": 0.0},
         {"grad_norm": 0.5, "kl": 0.04, RATIO_KEY: 3e-4, "clip_ratio/region_mean": 0.1},
+        {"grad_norm": 0.5, "kl": 0.03, RATIO_KEY: 0.0, "clip_ratio/region_mean": 0.0},
+        {"grad_norm": 0.5, "kl": 0.03, RATIO_KEY: 5e-4, "clip_ratio/region_mean": 0.1},
         {"train_loss": 0.1},
     ]
     figures = run_effect(case_with(tmp_path, "a", spec, history))
     assert figures["mean_kl"] == pytest.approx(0.03)
-    assert figures["kl_term"] == pytest.approx(0.05 * 0.03)
-    assert figures["clipped_step_share"] == 0.5
-    assert figures["ratio_spread"] == pytest.approx(2e-4)
+    assert figures["kl_term"] == pytest.approx(0.05 * 0.03)  # (0.02 + 0.04 + 0.03 + 0.03) / 4
+    assert figures["clipped_step_share"] == 0.25
+    # updates 2 and 4 reuse their batch; 1 and 3 are on-policy (ratio 1 by construction)
+    assert figures["ratio_spread"] == pytest.approx(4e-4)
     assert figures["ratio_clipped_share"] == pytest.approx(0.05)
     assert figures["iterations"] == 2
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import recipes_support
 
@@ -67,7 +69,13 @@ def test_ppo_trains_its_planned_updates_and_records_its_knobs(trained):
     run = trained(algo="ppo", steps=4, ppo_epochs=2, mini_batches=2, gamma=0.99)
     steps = [e for e in run.record.log_history if "value_loss" in e]
     assert [e["step"] for e in steps] == [1, 2, 3, 4]
-    assert all(e["loss"] == e["loss"] and e["value_loss"] >= 0 for e in steps)
+    # known values of the first update (1 rollout, 2 epochs x 2 mini-batches: 4 updates): the
+    # policy and the critic have not moved yet, so the ratio is exactly 1 (approx KL 0) and no
+    # value is clipped; every later update starts from a moved policy
+    assert (steps[0]["approx_kl"], steps[0]["value_clip_ratio"]) == (0.0, 0.0)
+    assert min(e["approx_kl"] for e in steps[1:]) > 0
+    # scores lie in [0, 1] and a fresh value head starts near 0: half a squared error below 1
+    assert all(math.isfinite(e["loss"]) and 0 < e["value_loss"] < 1 for e in steps)
     assert run.record.data["rollouts"] == 1 and run.record.data["examples"] == 8
     used = run.record.trainer_args
     assert (used["ppo_epochs"], used["num_mini_batches"], used["gamma"]) == (2, 2, 0.99)

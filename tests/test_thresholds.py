@@ -15,8 +15,9 @@ def test_every_threshold_has_a_source_and_a_note_and_is_an_option():
 
 def test_the_overlap_default_is_derived_from_the_papers_figures():
     assert THRESHOLDS["min-overlap-excess"].default == (0.60 - 0.36) / (1 - 0.36)
-    # the paper's figure, read against the stratified null
-    assert THRESHOLDS["min-overlap-excess"].source == "harness"
+    # the paper's figure, compared with the excess over the paper's (independent) null
+    assert THRESHOLDS["min-overlap-excess"].source == "paper"
+    assert THRESHOLDS["min-stratified-excess"].source == "harness"
 
 
 def test_an_entry_reports_the_default_source_or_the_users_override():

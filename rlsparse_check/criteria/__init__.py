@@ -16,10 +16,12 @@ The shapes of evidence:
   on one-sided confidence bounds at level ``1 - alpha``, never on a point estimate: the lower
   bound at or above the margin supports, the upper bound below it refutes;
 * equivalence within a margin (C4, C5, C9b, C9c's algorithm effect, regime invariance): TOST;
-  its ``1 - 2 alpha`` interval entirely outside the margin refutes (C9: at alpha / m, both ways);
-* overlap above chance (C3, C5): the excess over the magnitude-stratified chance as a share of
-  the attainable excess; pairs of runs are the replicates (bounds over pairs, a jackknife over
-  runs when pairs share runs), a single pair decided by its entry-level bound;
+  refuted by the opposite question (outside the margin), each question one member of its
+  family, corrected alike (C9: both ways at alpha / m);
+* overlap above chance (C3, C5): the excess over each null (independent: the paper's figure;
+  magnitude-stratified: the harness's margin) as a share of the attainable excess; pairs of runs
+  are the replicates (bounds over pairs, a jackknife over runs when pairs share runs), a single
+  pair decided by its entry-level bound;
 * exact measurements of one checkpoint (C1 in checkpoint mode, C7, C8) or of a fitted prediction
   (C9c): no sampling of the figure itself, so it is compared with its threshold directly; a
   stored update's rank (C7) is compared with full-rank and rank-1 updates of its size stored and

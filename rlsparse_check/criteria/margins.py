@@ -1,5 +1,6 @@
 """Bounds against a margin: "A exceeds B by at least a margin" (C2, C6, C9a), "a mean stays
-below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check); and the
+below a limit" (C4) and equivalence within a margin by TOST (C4, C5, the regime check; refuted by
+the opposite question's family-adjusted p-value); and the
 conditions a comparison at matched gain needs (C2): the gains are precise enough and the matched
 gain lies where both frontiers still rise (on a plateau, matching gains matches noise)."""
 
@@ -20,9 +21,6 @@ __all__ = [
     "precise_gains",
     "sparser_at_matched_gain",
     "with_room",
-    "recovered",
-    "recovery_decision",
-    "beats_random",
 ]
 
 
@@ -98,16 +96,25 @@ def equivalent(
     *,
     n: int,
     min_n: int = 2,
+    p_outside: float | None = None,
 ) -> Decision:
     """TOST: ``diff`` with its ``1 - 2 alpha`` interval ``ci`` and adjusted p against
-    ``(-margin, margin)``; the interval entirely outside the margin refutes."""
+    ``(-margin, margin)``. ``p_outside``: the family-adjusted p-value of the opposite question
+    (the difference lies outside the margin, ``1 - p`` of the TOST before correction; see
+    :func:`rlsparse_check.stats.corrections.adjust_directional`): below ``alpha`` refutes, so
+    refutation is corrected like support. Without it (a TOST of its own, no family) the raw
+    interval entirely outside the margin refutes."""
     why = (
         f"{what}: difference {diff:+.4f} ({100 * (1 - 2 * alpha):g}% CI {ci[0]:+.4f} to "
-        f"{ci[1]:+.4f}) vs margin +-{margin:g}, TOST adjusted p {p_text(p_adjusted)}"
+        f"{ci[1]:+.4f}) vs margin +-{margin:.4g}, TOST adjusted p {p_text(p_adjusted)}"
     )
     if p_adjusted is None:
         return verdict_of(False, False, why, n, min_n)
-    outside = ci[0] >= margin or ci[1] <= -margin
+    if p_outside is None:
+        outside = ci[0] >= margin or ci[1] <= -margin
+    else:
+        outside = bool(p_outside < alpha)
+        why += f", outside the margin adjusted p {p_text(p_outside)}"
     return verdict_of(
         p_adjusted < alpha, outside, why + (": outside the margin" * outside), n, min_n
     )
@@ -182,63 +189,3 @@ def with_room(decision: Decision, room: float, margin: float) -> Decision:
             f"{decision.reason}",
         )
     return decision
-
-
-def recovered(eq: Decision, close: Decision, leaked: Mapping[str, int]) -> Decision:
-    """C4: eval equivalence and nearly identical parameters must both hold; any entry changed
-    outside a mask makes the masked runs invalid: inconclusive, whatever the parts say."""
-    from rlsparse_check.criteria.combine import all_of
-
-    decision = all_of([("eval equivalence", eq), ("nearly identical parameters", close)])
-    if any(leaked.values()):
-        counts = ", ".join(f"{k} {v}" for k, v in leaked.items())
-        return Decision(
-            Verdict.INCONCLUSIVE,
-            f"masking did not hold (entries changed outside the masks: {counts}): the masked "
-            f"runs are invalid; {decision.reason}",
-        )
-    return decision
-
-
-def beats_random(p: float | None, rl_distance: float, random_distance: float, alpha: float):
-    """C4's control (reported, not deciding): the RL mask beats a random mask of equal
-    per-tensor density when its eval is significantly higher (one-sided ``p`` < ``alpha``) and
-    its update ends closer to the full run's."""
-    return p is not None and p < alpha and rl_distance < random_distance
-
-
-def recovery_decision(
-    r: Any,
-    fixed: float | None,
-    margin: float,
-    alpha: float,
-    correction: str,
-    full_learned: Decision,
-) -> tuple[Decision, Any, dict[str, float]]:
-    """C4's verdict from a :class:`~rlsparse_check.measures.recovery.Recovery`: (i) the eval
-    TOST of the RL-mask run, (ii) its distance no farther than the seed reference (paired bounds
-    of the gap against 0), or than ``fixed`` when given; the two deciding tests (three p-values:
-    TOST, near, far) corrected together; the leak override and the learning guard on top.
-    Returns the decision, the deciding distance test and the adjusted p-values."""
-    from rlsparse_check.criteria.combine import correct
-    from rlsparse_check.criteria.learning import guard
-
-    dist, limit = (r.closer, 0.0) if fixed is None else (r.fixed, fixed)
-    t = r.tost["rl_mask"]
-    family = {"tost": {"p": t.p_value}, "near": {"p": dist.p_below}, "far": {"p": dist.p_above}}
-    correct(family, correction)
-    adj = {k: v["p_adjusted"] for k, v in family.items()}
-    n = len(r.after["full"])
-    eq = equivalent(
-        "eval reward, RL mask minus full (paired)",
-        t.effect,
-        tuple(t.ci),
-        adj["tost"],
-        margin,
-        alpha,
-        n=n,
-    )
-    what = "RL-mask distance" + (" minus a second seed's distance" if fixed is None else "")
-    close = at_most(what, dist, limit, alpha, p_below=adj["near"], p_above=adj["far"])
-    leaks = {k: sum(v) for k, v in r.leaks.items()}
-    return guard(recovered(eq, close, leaks), full_learned), dist, adj

@@ -1,10 +1,14 @@
-"""C3, C5: overlap of update masks above the magnitude-stratified chance, pairs of runs as the
-replicates.
+"""C3, C5: overlap of update masks above chance, pairs of runs as the replicates, under both
+nulls and each against its own threshold (:func:`overlap_rule`): the excess over the
+independent-masks null against the paper's figure (its 60% vs 36% was over that null), and the
+excess over the magnitude-stratified null (which keeps both masks' preference for small weights)
+against the harness's own margin; both must hold.
 
-The excess of one pair of runs (``excess_stratified``: observed minus stratified chance, as a
-share of the attainable excess) is one value. With two or more pairs, the verdict rests on the
-mean excess over pairs and its one-sided bounds at level ``1 - alpha / family`` (Bonferroni over
-the claim's cases: refutation corrected like support): a t interval over pairs when no run is
+The excess of one pair of runs under a null (``excess_stratified`` or ``excess_independent``:
+observed minus chance, as a share of the attainable excess) is one value. With two or more
+pairs, the verdict rests on the mean excess over pairs and its one-sided bounds at level
+``1 - alpha / family`` (Bonferroni over the claim's cases: refutation corrected like support):
+a t interval over pairs when no run is
 shared between pairs (independent replicates), else a jackknife over runs (delete one run and
 the pairs holding it; pairs sharing a run are dependent, and by the Efron-Stein inequality the
 jackknife variance of a symmetric statistic of independent runs is conservative in expectation),
@@ -23,15 +27,21 @@ from typing import Any
 from rlsparse_check.criteria.combine import interval_fields, p_text, pct, verdict_of
 from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["overlap_above_chance", "excess_over_pairs", "overlap_over_pairs"]
+__all__ = ["overlap_above_chance", "excess_over_pairs", "overlap_over_pairs", "overlap_rule"]
+
+NULLS = {"stratified": "magnitude-stratified", "independent": "independent"}
 
 
 def overlap_above_chance(
-    row: Mapping[str, Any], p_adjusted: float, min_excess: float, alpha: float
+    row: Mapping[str, Any],
+    p_adjusted: float,
+    min_excess: float,
+    alpha: float,
+    null: str = "stratified",
 ) -> Decision:
-    """One pair of masks against the magnitude-stratified null. ``row``: an overlap row with
-    ``both``, ``count_a``, ``count_b``, ``expected_stratified``, ``attainable``,
-    ``excess_stratified`` and ``excess_stratified_sd``.
+    """One pair of masks against one ``null`` (``"stratified"`` or ``"independent"``). ``row``:
+    an overlap row with ``both``, ``count_a``, ``count_b``, ``attainable``, and the null's
+    ``expected_*``, ``excess_*`` and ``variance_*`` (or ``excess_stratified_sd``).
 
     The excess is bounded at one-sided level ``1 - alpha`` with a standard error that holds away
     from the null too: the larger of the null's and of a binomial view of the intersection from
@@ -40,17 +50,22 @@ def overlap_above_chance(
     These bounds hold the entry-level noise of this one pair only, not the spread between seeds."""
     from scipy.stats import norm
 
+    expected = row[f"expected_{null}"]
     head = (
         f"{row.get('a', 'A')} vs {row.get('b', 'B')}: intersection {row['both']:,} vs "
-        f"stratified chance {row['expected_stratified']:,.1f}, attainable {row['attainable']:,}"
+        f"{NULLS[null]} chance {expected:,.1f}, attainable {row['attainable']:,}"
     )
-    excess, room = row.get("excess_stratified"), row["attainable"] - row["expected_stratified"]
+    excess, room = row.get(f"excess_{null}"), row["attainable"] - expected
     if excess is None or not math.isfinite(excess) or room <= 0:
         return verdict_of(False, False, f"{head}: no excess over chance is attainable")
     k, na, nb = row["both"], row["count_a"], row["count_b"]
     spread = (k * (na - k) / na if na else 0.0) + (k * (nb - k) / nb if nb else 0.0)
-    null = (row.get("excess_stratified_sd") or 0.0) * room
-    half = float(norm.ppf(1 - alpha)) * math.sqrt(max(null * null, spread)) / room
+    variance = row.get(f"variance_{null}")
+    if variance is None:
+        null_sd = (row.get("excess_stratified_sd") or 0.0) * room
+    else:
+        null_sd = math.sqrt(max(variance, 0.0))
+    half = float(norm.ppf(1 - alpha)) * math.sqrt(max(null_sd * null_sd, spread)) / room
     why = (
         f"{head}: excess {pct(excess)} of the attainable (bounds {pct(excess - half)} to "
         f"{pct(excess + half)}) vs {pct(min_excess)} needed, adjusted p {p_text(p_adjusted)}"
@@ -89,28 +104,36 @@ def excess_over_pairs(
 
 
 def overlap_over_pairs(
-    rows: Sequence[Mapping[str, Any]], min_excess: float, alpha: float, family: int = 1
+    rows: Sequence[Mapping[str, Any]],
+    min_excess: float,
+    alpha: float,
+    family: int = 1,
+    null: str = "stratified",
 ) -> tuple[Decision, dict[str, Any]]:
-    """A group of pairs (``rows``: overlap rows with ``a``, ``b``, ``excess_stratified`` and
-    ``p_stratified_adjusted``): the mean excess over pairs, bounded as in the module docstring,
+    """A group of pairs (``rows``: overlap rows with ``a``, ``b``, ``excess_<null>`` and
+    ``p_<null>_adjusted``): the mean excess over pairs, bounded as in the module docstring,
     against ``min_excess``; a single pair by the within-pair rule. Returns the decision and the
-    interval's figures (``excess_stratified`` in report.json)."""
+    interval's figures (``excess_<null>`` in report.json)."""
     level = 1 - alpha / max(1, family)
-    usable = [r for r in rows if r.get("excess_stratified") is not None]
+    key, p_key = f"excess_{null}", f"p_{null}_adjusted"
+    usable = [r for r in rows if r.get(key) is not None]
     if not usable:
         return Decision(Verdict.INCONCLUSIVE, "no pair has an attainable excess over chance"), {}
     if len(usable) == 1:
         (row,) = usable
-        decision = overlap_above_chance(row, row["p_stratified_adjusted"], min_excess, 1 - level)
-        figures = {"value": row["excess_stratified"], "n_pairs": 1, "ci": None}
+        decision = overlap_above_chance(row, row[p_key], min_excess, 1 - level, null)
+        figures = {"value": row[key], "n_pairs": 1, "ci": None}
         figures["method"] = "within-pair bound (n=1 pair): entry-level noise only"
         return Decision(
             decision.verdict, f"n=1 pair, within-pair bound; {decision.reason}"
         ), figures
-    excess = [float(r["excess_stratified"]) for r in usable]
+    excess = [float(r[key]) for r in usable]
     figures = excess_over_pairs(excess, [(r["a"], r["b"]) for r in usable], level)
-    worst_p = max(r["p_stratified_adjusted"] for r in usable)
-    head = f"mean excess {pct(figures['value'])} of the attainable over {len(usable)} pairs"
+    worst_p = max(r[p_key] for r in usable)
+    head = (
+        f"mean excess {pct(figures['value'])} of the attainable over {NULLS[null]} chance, "
+        f"{len(usable)} pairs"
+    )
     if figures["ci"] is None:
         return verdict_of(False, False, f"{head}: {figures['method']} cannot bound it"), figures
     lo, hi = figures["ci"]
@@ -120,3 +143,28 @@ def overlap_over_pairs(
         f"pair {p_text(worst_p)}"
     )
     return verdict_of(lo >= min_excess and worst_p < alpha, hi < min_excess, why), figures
+
+
+def overlap_rule(
+    rows: Sequence[Mapping[str, Any]],
+    min_independent: float,
+    min_stratified: float,
+    alpha: float,
+    family: int = 1,
+) -> tuple[Decision, dict[str, dict[str, Any]]]:
+    """C3's rule (and C5's overlap part): the excess over independent chance against
+    ``min_independent`` (the paper's figure, over the paper's null) and the excess over
+    magnitude-stratified chance against ``min_stratified`` (the harness's margin), each by
+    :func:`overlap_over_pairs`; both must hold (the worst decides). Returns the decision and
+    ``{"independent": figures, "stratified": figures}``."""
+    from rlsparse_check.criteria.combine import all_of
+
+    ind = overlap_over_pairs(rows, min_independent, alpha, family, "independent")
+    strat = overlap_over_pairs(rows, min_stratified, alpha, family, "stratified")
+    decision = all_of(
+        [
+            (f"over independent chance (paper, {pct(min_independent)})", ind[0]),
+            (f"over magnitude-stratified chance (harness, {pct(min_stratified)})", strat[0]),
+        ]
+    )
+    return decision, {"independent": ind[1], "stratified": strat[1]}

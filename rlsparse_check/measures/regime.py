@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rlsparse_check.criteria import all_of, correct, equivalent
+from rlsparse_check.criteria import all_of, equivalent
+from rlsparse_check.stats.corrections import correct_equivalence
 
 __all__ = ["RULE", "PAPER", "run_row", "invariance", "invariances", "check_inputs"]
 
@@ -87,6 +88,7 @@ def _decide(tests, n: int, margin: float, alpha: float):
                     margin,
                     alpha,
                     n=n,
+                    p_outside=t.get("p_outside_adjusted"),
                 ),
             )
             for name, t in tests.items()
@@ -107,9 +109,10 @@ def invariance(
     """The invariance check: ``usual`` and ``published`` are per-seed ``(sparsity, gain)`` of
     the same recipe at the usual rate and at the published rate with proportionally more steps;
     sparsity and eval gain must both be equivalent (TOST on the per-seed differences, margin
-    ``margin``, the two p-values corrected together)."""
+    ``margin``; the two questions corrected together, each one member answered either way:
+    equivalent, or outside the margin)."""
     tests = _tests(usual, published, alpha, margin)
-    correct(tests, correction)
+    correct_equivalence(tests, correction)
     decision = _decide(tests, len(usual), margin, alpha)
     return {
         "verdict": decision.verdict.value,
@@ -133,7 +136,8 @@ def invariances(
 ) -> dict[str, Any]:
     """The invariance check of every algorithm that has one (``checks``: ``{algo: {"usual",
     "published": per-seed (sparsity, gain), "rates", "lr_x_steps"}}``), all sparsity and gain
-    TOSTs corrected together (``correction`` over 2 x algorithms tests); the worst decides.
+    TOSTs corrected together (``correction`` over 2 x algorithms questions, each one member
+    answered either way: equivalent, or outside the margin); the worst decides.
     ``unchecked``: the algorithms of the session that use the built-in rate factor without a
     check of their own."""
     from rlsparse_check.results import worst
@@ -143,7 +147,7 @@ def invariances(
         for a, c in checks.items()
         for k, t in _tests(c["usual"], c["published"], alpha, margin).items()
     }
-    correct(family, correction)
+    correct_equivalence(family, correction)
     by_algo, verdicts, reasons = {}, [], []
     for algo, c in checks.items():
         tests = {k: family[(algo, k)] for k in ("sparsity", "gain")}
@@ -165,7 +169,8 @@ def invariances(
         "reason": "; ".join(reasons) or "the runs use the published rate",
         "by_algorithm": by_algo,
         "unchecked": unchecked,
-        "family": f"{correction} over the sparsity and gain TOSTs of {', '.join(checks)}",
+        "family": f"{correction} over the sparsity and gain TOSTs of {', '.join(checks)} (one "
+        "member each, equivalence and its refutation corrected alike)",
         "margin": margin,
     }
 

@@ -25,21 +25,27 @@ def _mean(values: list[float]) -> float | None:
 def run_effect(case: CheckpointCase) -> dict[str, Any]:
     """What one run's training applied, from its run.json: the KL coefficient and mean logged KL
     (their product: the KL term), the share of steps whose gradient norm exceeded
-    ``max_grad_norm`` (clipped), the updates per batch and the importance ratio's spread."""
+    ``max_grad_norm`` (clipped), the updates per batch and the importance ratio's spread over
+    the updates that reuse a batch (the recipes log every update in order; of each batch's
+    ``iterations`` updates the first is on-policy, its ratio exactly 1 by construction, so it
+    is left out: what is measured is how far off-policy the off-policy updates were)."""
     record = json.loads((Path(case.tuned) / "run.json").read_text())
     spec, history = record["spec"], record.get("log_history", [])
     steps = [e for e in history if "grad_norm" in e]
     limit, beta = spec.get("max_grad_norm"), float(spec.get("beta") or 0.0)
     kl = _mean([float(e["kl"]) for e in history if "kl" in e])
     clipped = [e.get("clip_ratio/region_mean", e.get("clip_ratio")) for e in history]
+    every = int(spec.get("iterations") or 1)
+    ratios = [float(e[RATIO_KEY]) for e in history if RATIO_KEY in e]
+    reused = [v for i, v in enumerate(ratios) if i % every] if every > 1 else ratios
     return {
         "beta": beta,
         "mean_kl": kl,
         "kl_term": beta * kl if kl is not None else (0.0 if beta == 0 else None),
         "max_grad_norm": limit,
         "clipped_step_share": _mean([float(bool(limit) and e["grad_norm"] > limit) for e in steps]),
-        "iterations": int(spec.get("iterations") or 1),
-        "ratio_spread": _mean([float(e[RATIO_KEY]) for e in history if RATIO_KEY in e]),
+        "iterations": every,
+        "ratio_spread": _mean(reused),
         "ratio_clipped_share": _mean([float(c) for c in clipped if c is not None]),
     }
 
@@ -58,10 +64,13 @@ def variant_evidence(
 ) -> dict:
     """C5's evidence: the TOST of every variant's sparsity against its usual recipe (paired by
     seed), the overlap rows of every (usual, variant) pair of seeds, the eval gain of every run
-    set, and what each run set applied; each family corrected as a whole."""
+    set, and what each run set applied; each family corrected as a whole. The TOSTs: one member
+    per variant, equivalence (``p_adjusted``) and its opposite, outside the margin
+    (``p_outside_adjusted``), corrected alike."""
     from rlsparse_check.criteria.combine import correct
     from rlsparse_check.measures.learning import gain_over_seeds
     from rlsparse_check.stats import tost
+    from rlsparse_check.stats.corrections import correct_equivalence
 
     s = rlsparse_settings
     tosts, gains, effects, pairs, owner = {}, {}, {}, [], []
@@ -89,7 +98,7 @@ def variant_evidence(
         effects[variant] = {"usual": set_effect(usual), "variant": set_effect(cases)}
         pairs += list(zip(usual, cases, strict=True))
         owner += [variant] * len(cases)
-    correct(tosts, s.correction)
+    correct_equivalence(tosts, s.correction)
     correct(gains, s.correction)
     rows = pair_rows(pairs, checkpoint_diffs, s.correction)
     return {

@@ -69,11 +69,10 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
     "sparsity-atol": ("ATOL", "C1: tolerance |a - b| <= ATOL at which the range was published"),
     "alpha": ("A", "significance level after correction"),
     "sparser-margin": ("M", "C2, C6, C9a: smallest sparsity difference that is 'much sparser'"),
-    "min-overlap-excess": (
-        "E",
-        "C3, C5: required excess over magnitude-stratified chance, as a share of the attainable",
-    ),
-    "equivalence-margin": ("M", "C4, C5, regime check: TOST margin (5 points = 0.05)"),
+    "min-overlap-excess": ("E", "C3, C5: excess over independent chance (the paper's null)"),
+    "min-stratified-excess": ("E", "C3, C5: excess over magnitude-stratified chance"),
+    "equivalence-margin": ("M", "C5, regime check: TOST margin (5 points = 0.05)"),
+    "recovery-margin": ("S", "C4: eval TOST margin as a share of the full run's mean eval gain"),
     "max-update-distance": ("D", "C4: largest relative L2 distance of the masked run's update"),
     "min-rank-ratio": ("R", "C7: mean rank / full rank of the updates"),
     "rank-reference-margin": (
@@ -89,6 +88,9 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
         "E",
         "C9c: largest mean absolute error of the leave-one-run-out bf16 sparsity prediction",
     ),
+    "min-kl-term": ("K", "C5: smallest KL term (coefficient x mean KL) of a KL variant"),
+    "min-clipped-share": ("F", "C5: smallest share of steps clipped for clipping to count"),
+    "min-ratio-spread": ("R", "C5: smallest mean |importance ratio - 1| of off-policy updates"),
     "correction": (
         "METHOD",
         "multiple-comparison correction within a claim: holm or bh (default holm)",
@@ -111,6 +113,9 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
 _SHARES = (
     "sparser-margin",
     "min-overlap-excess",
+    "min-stratified-excess",
+    "recovery-margin",
+    "min-clipped-share",
     "min-rank-ratio",
     "rank-reference-margin",
     "min-active-blocks",
@@ -254,6 +259,8 @@ def build_settings(values: dict[str, Any], *, base_dir: Path) -> Settings:
             "max-block-cv",
             "max-eval-se",
             "max-prediction-error",
+            "min-kl-term",
+            "min-ratio-spread",
         ):
             kw[key] = _number(name, value, float, 0.0)
         elif name == "drift-tolerance":

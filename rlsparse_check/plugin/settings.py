@@ -34,7 +34,9 @@ class Settings:
     alpha: float = _T["alpha"]
     sparser_margin: float = _T["sparser-margin"]
     min_overlap_excess: float = _T["min-overlap-excess"]
+    min_stratified_excess: float = _T["min-stratified-excess"]
     equivalence_margin: float = _T["equivalence-margin"]
+    recovery_margin: float = _T["recovery-margin"]
     max_update_distance: float = _T["max-update-distance"]
     min_rank_ratio: float = _T["min-rank-ratio"]
     rank_reference_margin: float = _T["rank-reference-margin"]
@@ -44,6 +46,9 @@ class Settings:
     max_norm_updated: float = _T["max-norm-updated"]
     max_eval_se: float = _T["max-eval-se"]
     max_prediction_error: float = _T["max-prediction-error"]
+    min_kl_term: float = _T["min-kl-term"]
+    min_clipped_share: float = _T["min-clipped-share"]
+    min_ratio_spread: float = _T["min-ratio-spread"]
     correction: str = "holm"
     baseline: Path | None = None
     drift_tolerance: float = 0.05
