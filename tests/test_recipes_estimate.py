@@ -54,3 +54,13 @@ def test_a_stored_probe_is_read_back_for_the_same_model_device_and_pinning(
     assert cached_probe(tmp_path, "tiny-qwen2", "cpu", slot) == PROBE
     assert cached_probe(tmp_path, "tiny-qwen2", "cpu", Slot("cpu")) is None
     assert estimate.probe(tmp_path, "tiny-qwen2", "cpu", "grpo", slot) == PROBE  # no new probe
+
+
+def test_the_probe_key_holds_the_model_the_device_and_the_threads() -> None:
+    one, two = Slot("cpu0", (), 1), Slot("cpu0", (), 2)
+    key = estimate._key("tiny-qwen2", "cpu", one)
+    assert key == estimate._key("tiny-qwen2", "cpu", Slot("cpu1", (), 1))
+    assert key != estimate._key("tiny-qwen2", "cuda", one)
+    assert key != estimate._key("tiny-qwen2", "cpu", two)
+    assert key != estimate._key("tiny-qwen2", "cpu", Slot("cpu0"))
+    assert key != estimate._key("tiny-llama", "cpu", one)

@@ -46,3 +46,26 @@ def test_preference_runs_show_their_margin():
     progress.on_log(None, None, None, logs={"rewards/margins": 0.25, "loss": 0.6})
     progress.show(1, 1, final=True)
     assert "margin 0.250" in out.getvalue()
+
+
+def test_a_long_phase_says_how_far_it_is_and_a_short_one_says_nothing() -> None:
+    from rlsparse_check.recipes.progress import Phase, use_sink
+
+    now = [0.0]
+    lines: list[str] = []
+    with use_sink(lines.append):
+        short = Phase("eval", "completions", clock=lambda: now[0])
+        now[0] = 5.0
+        short(5, 10)
+        short.end()
+        assert lines == []
+        long = Phase("eval", "completions", clock=lambda: now[0])
+        now[0] = 25.0
+        long(5, 10)
+        now[0] = 30.0
+        long(6, 10)  # too soon after the last line
+        long.end()
+    assert lines == [
+        "rlsparse-check: eval: 5/10 completions in 0:20, about 0:20 left",
+        "rlsparse-check: eval: done in 0:25",
+    ]

@@ -28,6 +28,7 @@ class FakeRay:
     def __init__(self, resources: dict[str, float], results: dict[int, Any] | None = None):
         self.resources, self.results, self.cancelled = resources, results, []
         self.asked: dict[str, Any] = {}
+        self.threads: list[Any] = []
 
     def cluster_resources(self) -> dict[str, float]:
         return self.resources
@@ -41,6 +42,7 @@ class FakeRay:
                 return self
 
             def remote(self, spec: RunSpec, cache_root: str, threads: Any) -> int:
+                ray.threads.append(threads)
                 return spec.seed
 
         return Task()
@@ -220,3 +222,20 @@ def test_a_plan_on_local_ray_with_two_declared_gpus_gives_the_same_claims(tmp_pa
     ]
     assert claims[0] == claims[1]
     assert claims[0][0]["id"] == "C8" and len(claims[0][0]["cases"]) == 2
+
+
+def test_each_ray_task_pins_the_threads_it_is_given() -> None:
+    results = {0: Outcome(False, 1.0), 1: Outcome(False, 1.0)}
+    tasks = [(f"sft-seed{s}", RunSpec(seed=s)) for s in range(2)]
+    for threads in (1, None):
+        ray = FakeRay({"CPU": 2.0}, results)
+        executor.train_all_ray(
+            tasks,
+            cache_root=Path("/nowhere"),
+            ray=ray,
+            request={"num_cpus": 1},
+            timeout=5,
+            threads=threads,
+            skip_cached=False,
+        )
+        assert ray.threads == [threads, threads]

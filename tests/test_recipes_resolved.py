@@ -87,3 +87,15 @@ def test_a_session_resolves_its_model_once_and_reads_no_weights_for_a_cached_run
     case = factory.case(Condition("sft"), 3)
     assert case.meta["record"]["cached"] is True
     assert sum(calls.values()) == 0  # no resolution, no weights hash, no model loaded
+
+
+def test_the_run_key_holds_the_device_and_the_mask_by_content(tmp_path):
+    cache = RunCache(tmp_path / "cache")
+    spec = RunSpec(algo="sft", steps=1, device="cpu")
+    assert resolve(spec, cache, device="cpu").key != resolve(spec, cache, device="cuda").key
+    mask = tmp_path / "mask.npz"
+    mask.write_bytes(b"one mask")
+    first = resolve(RunSpec(algo="sft", steps=1, device="cpu", mask=str(mask)), cache).key
+    mask.write_bytes(b"another mask")  # the same path, other contents: another run
+    second = resolve(RunSpec(algo="sft", steps=1, device="cpu", mask=str(mask)), cache).key
+    assert first != second

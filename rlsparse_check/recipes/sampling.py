@@ -1,8 +1,12 @@
 """Decoding from a model for evaluation and for building data from its own samples.
 
-Prompts are grouped by token length, so no padding (and no position-id subtleties) is needed;
-greedy decoding is exact, sampling draws from a seeded CPU generator, so both are deterministic
-on any device. Completions stop at the end-of-sequence token.
+The built-in tasks' prompts are grouped by token length, so no padding (and no position-id
+subtleties) is needed; greedy decoding is exact, sampling draws from a seeded CPU generator, so
+both are deterministic on any device, and completions stop at the end-of-sequence token. Their
+prompts have a handful of lengths, and the run cache holds the bits of runs decoded this way.
+The other tasks (chat-template prompts of many lengths, long completions) are decoded in
+left-padded batches by :func:`rlsparse_check.recipes.batched.generate_batched`, which also stops
+a completion once its answer is closed.
 """
 
 from __future__ import annotations
@@ -106,9 +110,28 @@ def generate(
     max_new_tokens: int = MAX_NEW_TOKENS,
     temperature: float = 1.0,
     use_cache: bool = False,
+    batched: bool = False,
+    report: Any = None,
 ) -> list[list[str]]:
-    """``k`` completions per prompt (greedy: ``k`` identical ones), decoded without specials."""
+    """``k`` completions per prompt (greedy: ``k`` identical ones), decoded without specials:
+    ``batched`` in left-padded batches (:mod:`rlsparse_check.recipes.batched`, ``report(done,
+    total)`` after each), else by exact prompt length."""
     import torch
+
+    if batched:
+        from rlsparse_check.recipes.batched import generate_batched
+
+        return generate_batched(
+            model,
+            tokenizer,
+            prompts,
+            k=k,
+            greedy=greedy,
+            seed=seed,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            report=report,
+        )
 
     eos = tokenizer.eos_token_id
     rows = sample_tokens(
@@ -154,20 +177,37 @@ def evaluate(
     problems: Sequence[Problem],
     task: Task | None = None,
     samples: int | None = None,
+    label: str = "eval",
 ) -> dict[str, Any]:
     """Sampled evaluation on the fixed eval problems: ``reward`` (= ``accuracy``), the mean
     reward over ``samples`` completions per problem; ``rewards``, each problem's mean; ``se``,
     its standard error from the sampling of completions (the eval noise on these problems);
     ``greedy``, the greedy exact-match accuracy beside it. ``samples``: by default
     :func:`eval_samples` of the number of problems. Prompts and verifier are ``task``'s (the
-    built-in exact reward when None)."""
+    built-in exact reward when None). Tasks other than the built-in ones decode in batches and
+    print progress (``label``: what is evaluated) once the eval takes more than a few seconds."""
+    from rlsparse_check.recipes.progress import Phase
+
     task = task or get_task("add")
     samples = eval_samples(len(problems)) if samples is None else samples
     problems = rendered(task, problems, tokenizer)
     prompts = [p.prompt for p in problems]
-    length = {"max_new_tokens": task.max_new_tokens, "use_cache": True}
-    drawn = generate(model, tokenizer, prompts, k=samples, greedy=False, seed=EVAL_SEED, **length)
-    greedy = generate(model, tokenizer, prompts, greedy=True, **length)
+    batched = task.kind != "builtin"
+    length = {"max_new_tokens": task.max_new_tokens, "use_cache": True, "batched": batched}
+    phase = Phase(f"{label} on {len(prompts)} {task.name} problems", "completions")
+    rows = len(prompts) * (samples + 1)
+
+    def sampled(done: int, total: int) -> None:
+        phase(done, rows)
+
+    def greedily(done: int, total: int) -> None:
+        phase(len(prompts) * samples + done, rows)
+
+    drawn = generate(
+        model, tokenizer, prompts, k=samples, greedy=False, seed=EVAL_SEED, report=sampled, **length
+    )
+    greedy = generate(model, tokenizer, prompts, greedy=True, report=greedily, **length)
+    phase.end()
     rewards, variance = [], 0.0
     for group, p in zip(drawn, problems, strict=True):
         r = [task.score(c, p) for c in group]
@@ -222,5 +262,6 @@ def own_samples(job: Any) -> tuple[list[Problem], list[list[str]]]:
         greedy=False,
         seed=spec.seed,
         max_new_tokens=task.max_new_tokens,
+        batched=task.kind != "builtin",
     )
     return problems, samples

@@ -1,0 +1,90 @@
+"""Batched decoding with left padding: the same greedy completions as decoding each prompt
+alone, the same sampled completions for the same seed, the caller's random state untouched, a
+row cut at the closed answer, and the built-in tasks never routed through it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlsparse_check.models import load_model
+from rlsparse_check.recipes import batched
+from rlsparse_check.recipes.batched import generate_batched
+from rlsparse_check.recipes.sampling import generate
+from tests.tasks_support import tiny_bpe_model  # noqa: F401  (a fixture)
+
+PROMPTS = ["What is 3 + 4?", "What is 120 + 7 + 45 + 9?", "1 + 2 =", "What is 999 + 1 + 2?"]
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_bpe_model: Path):  # noqa: F811
+    return load_model(tiny_bpe_model)
+
+
+def test_left_padded_greedy_gives_each_prompt_its_own_unpadded_completion(loaded) -> None:
+    model, tokenizer = loaded
+    assert len({len(tokenizer(p)["input_ids"]) for p in PROMPTS}) == len(PROMPTS)  # all padded
+    together = generate_batched(model, tokenizer, PROMPTS, max_new_tokens=12, stop=())
+    alone = [generate(model, tokenizer, [p], max_new_tokens=12, use_cache=True)[0] for p in PROMPTS]
+    assert together == alone
+    assert all(len(set(texts)) == 1 and len(texts) == 1 for texts in together)
+
+
+def test_sampling_is_seeded_and_leaves_the_callers_random_state_alone(loaded) -> None:
+    import torch
+
+    model, tokenizer = loaded
+    kwargs = {"k": 3, "greedy": False, "max_new_tokens": 10, "stop": (), "rows": 4}
+    torch.manual_seed(5)
+    first = generate_batched(model, tokenizer, PROMPTS, seed=7, **kwargs)
+    after = torch.rand(3)
+    torch.manual_seed(5)
+    assert torch.equal(torch.rand(3), after)  # generation drew nothing from the caller's state
+    assert generate_batched(model, tokenizer, PROMPTS, seed=7, **kwargs) == first
+    other = generate_batched(model, tokenizer, PROMPTS, seed=8, **kwargs)
+    assert other != first
+    assert [len(texts) for texts in first] == [3] * len(PROMPTS)
+
+
+def test_a_row_ends_where_a_stop_string_closes_it(loaded) -> None:
+    model, tokenizer = loaded
+    prompt = PROMPTS[:1]
+    head = generate_batched(model, tokenizer, prompt, max_new_tokens=3, stop=())[0][0]
+    free = generate_batched(model, tokenizer, prompt, max_new_tokens=20, stop=())[0][0]
+    assert head and free.startswith(head) and len(free) > len(head)
+    cut = generate_batched(model, tokenizer, prompt, max_new_tokens=20, stop=(head,))[0][0]
+    # it stops as soon as the generated text holds the stop string (tokens may overlap it)
+    assert free.startswith(cut) and len(head) - 1 <= len(cut) <= len(head)
+    assert batched.STOP == ("</answer>",)  # the tasks' answers close with this
+
+
+def test_progress_is_reported_after_each_batch(loaded) -> None:
+    model, tokenizer = loaded
+    seen: list[tuple[int, int]] = []
+    generate_batched(
+        model,
+        tokenizer,
+        PROMPTS,
+        k=2,
+        greedy=False,
+        max_new_tokens=3,
+        rows=4,
+        stop=(),
+        report=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(4, 8), (8, 8)]
+
+
+def test_the_built_in_tasks_keep_the_exact_length_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rlsparse_check.recipes.base import DATA
+    from rlsparse_check.recipes.sampling import evaluate
+    from rlsparse_check.tasks import get_task
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a built-in task was decoded in padded batches")
+
+    monkeypatch.setattr(batched, "generate_batched", refuse)
+    model, tokenizer = load_model(DATA / "tiny-qwen2")
+    result = evaluate(model, tokenizer, get_task("add").eval[:8], get_task("add"), 2)
+    assert result["n"] == 8 and result["samples"] == 2
