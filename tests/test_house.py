@@ -24,7 +24,7 @@ LAYERS = (
     ("errors", "atomic", "hashes", "numbers", "safetensors_format", "results", "thresholds"),
     ("shards", "checkpoints", "native", "masks", "diff", "stats", "overlap", "delta"),
     ("measures", "criteria", "claims", "figures", "cases"),
-    ("models", "tasks"),
+    ("gguf_model", "models", "tasks"),
     ("recipes", "design"),
     ("report",),
     ("plugin", "cli", "__main__"),

@@ -236,3 +236,14 @@ def test_report_command_refuses_an_unwritable_out(tmp_path, capsys):
     source.write_text(json.dumps(synthetic_report(with_plots=False)))
     assert main(["report", str(source), "--out", str(tmp_path)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_a_gguf_converted_base_is_named_beside_the_provenance():
+    from rlsparse_check.report.page.render import render_html
+
+    document = synthetic_report()
+    summary = "weights dequantized from Q4_1 GGUF (m.gguf, sha256 abcdef012345): on a 4-bit grid"
+    document["provenance"] = {**document.get("provenance", {}), "weights": {"summary": summary}}
+    assert f"Base {summary}." in render_html(document)
+    document["provenance"]["weights"] = None
+    assert "Base weights dequantized" not in render_html(document)

@@ -13,7 +13,7 @@ from typing import Any
 
 from rlsparse_check.errors import TrainingError
 from rlsparse_check.recipes.sampling import max_length, own_samples
-from rlsparse_check.recipes.trainer import Job, trainer_kwargs
+from rlsparse_check.recipes.trainer import Job, chunk_rows, trainer_kwargs
 from rlsparse_check.tasks import Problem, Task, draw, get_task, kto_examples, preference_pairs
 from rlsparse_check.tasks.prompts import rendered
 
@@ -62,11 +62,29 @@ def _fit_logprob_tiles(vocab_size: int) -> None:
     utils._CHUNKED_LOGPROB_CHUNK_SIZE = min(default, max(1, vocab_size))
 
 
+def _logprob_tile() -> int:
+    """Width of TRL's fused log-prob tile (the widest logits block one pass holds)."""
+    from trl.trainer import utils
+
+    return int(getattr(utils, "_CHUNKED_LOGPROB_CHUNK_SIZE", 1 << 30))
+
+
 def _online(job: Job, config_cls: Any, trainer_cls: Any) -> Any:
+    """GRPO/RLOO: one generation batch of ``batch_size x num_generations`` completions per
+    step, trained in one pass, or in micro-batches of ``micro_batch`` completions with gradient
+    accumulation and gradient checkpointing (the same effective batch: TRL normalises the loss
+    over the whole generation batch)."""
     spec = job.spec
     _fit_logprob_tiles(job.model.get_output_embeddings().weight.shape[0])
+    total = spec.batch_size * spec.num_generations
+    micro = spec.micro_batch or total
     args = config_cls(
-        **trainer_kwargs(job, per_device_batch=spec.batch_size * spec.num_generations),
+        **trainer_kwargs(
+            job,
+            per_device_batch=micro,
+            accumulation=total // micro,
+            checkpointing=spec.micro_batch is not None,
+        ),
         num_generations=spec.num_generations,
         max_completion_length=get_task(spec.task).max_new_tokens,
         temperature=1.0,
@@ -92,8 +110,16 @@ def _ratio_logged(trainer_cls: Any) -> Any:
     class RatioLogged(trainer_cls):  # type: ignore[misc, valid-type]
         _last_logps = None
 
-        def _get_per_token_logps_and_entropies(self, *args: Any, **kwargs: Any) -> Any:
-            out = super()._get_per_token_logps_and_entropies(*args, **kwargs)
+        def _get_per_token_logps_and_entropies(
+            self, model: Any, input_ids: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            import torch
+
+            if not torch.is_grad_enabled():  # old/reference log-probs: rows in chunks
+                rows = kwargs.get("batch_size") or input_ids.shape[0]
+                vocab = min(self.model.config.vocab_size, _logprob_tile())
+                kwargs["batch_size"] = chunk_rows(rows, input_ids.shape[1], vocab)
+            out = super()._get_per_token_logps_and_entropies(model, input_ids, *args, **kwargs)
             self._last_logps = out[0]
             return out
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlsparse_check.recipes.sampling import MAX_NEW_TOKENS, sample_tokens, until_eos
+from rlsparse_check.recipes.trainer import chunk_rows
 from rlsparse_check.tasks import Problem, Task, get_task
 
 __all__ = [
@@ -123,7 +124,28 @@ def roll_out(
 
 def token_logprobs(model: Any, batch: Rollout, *, entropy: bool = False) -> Any:
     """Log-probability of each completion token under ``model`` (N, T), in float32; with
-    ``entropy=True`` also the entropy of each of those next-token distributions."""
+    ``entropy=True`` also the entropy of each of those next-token distributions. Without
+    gradients the rows go in chunks whose logits fit
+    :data:`~rlsparse_check.recipes.trainer.LOGP_CHUNK_BYTES` (one chunk on the built-in models)."""
+    import torch
+
+    width = batch.mask.shape[1]
+    rows = len(batch)
+    if torch.is_grad_enabled():
+        step = rows
+    else:
+        step = chunk_rows(rows, width + 1, model.get_output_embeddings().weight.shape[0])
+    parts = [
+        _logprobs(model, batch.rows(slice(i, i + step)), entropy) for i in range(0, rows, step)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    if entropy:
+        return tuple(torch.cat(p) for p in zip(*parts, strict=True))
+    return torch.cat(parts)
+
+
+def _logprobs(model: Any, batch: Rollout, entropy: bool) -> Any:
     from trl.trainer.utils import entropy_from_logits, selective_log_softmax
 
     width = batch.mask.shape[1]

@@ -39,6 +39,7 @@ __all__ = [
     "PUBLISHED_STEPS",
     "BUILTIN_RATE_FACTOR",
     "ONPOLICY",
+    "MICRO_BATCH",
     "RunSpec",
 ]
 
@@ -114,6 +115,12 @@ ONPOLICY: dict[str, dict[str, float]] = {
     "prime": {"ppo_epochs": 1, "mini_batches": 1, "critic_lr": 1.0, "clip_range": 0.2},
 }
 
+#: Completions per forward/backward pass of GRPO/RLOO on models other than the built-ins (with
+#: gradient accumulation and checkpointing): 64 completions of up to 256 tokens through 30 layers
+#: at once need more than 24 GB. The built-in tiny models train their batch in one pass (None).
+MICRO_BATCH = 8
+_MICRO_ALGOS = ("grpo", "rloo")
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -129,7 +136,9 @@ class RunSpec:
     training seen in fp32: what storage precision hides, at no second run's cost).
     ``eval_samples`` sets the completions sampled per eval problem (None: as many as keep the
     eval's standard error at most 0.02, :func:`~rlsparse_check.recipes.sampling.eval_samples`);
-    fewer make a cheaper, noisier eval on a large model.
+    fewer make a cheaper, noisier eval on a large model. ``micro_batch`` (GRPO/RLOO): a step's
+    completions that many at a time, gradients accumulated, layers checkpointed (None: all at
+    once on the built-in models, :data:`MICRO_BATCH` on others).
 
     PPO and PRIME (:data:`ONPOLICY`; None takes the algorithm's default, other algorithms
     leave them None): ``steps`` counts policy updates, as for the TRL trainers; each rollout
@@ -162,6 +171,7 @@ class RunSpec:
     clip_range: float | None = None
     keep_master: bool = False
     eval_samples: int | None = None
+    micro_batch: int | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -179,6 +189,19 @@ class RunSpec:
             (
                 self.eval_samples is None or self.eval_samples >= 1,
                 f"--eval-samples {self.eval_samples}: must be at least 1",
+            ),
+            (
+                self.micro_batch is None
+                or (
+                    self.micro_batch >= 1
+                    and (self.batch_size * self.num_generations) % self.micro_batch == 0
+                ),
+                f"micro_batch {self.micro_batch}: must divide batch_size x num_generations "
+                f"({self.batch_size * self.num_generations})",
+            ),
+            (
+                self.micro_batch is None or self.algo in _MICRO_ALGOS,
+                f"micro_batch: applies to {' and '.join(_MICRO_ALGOS)} only",
             ),
             (self.weight_decay >= 0, f"weight_decay {self.weight_decay}: must be >= 0"),
             (
@@ -242,14 +265,19 @@ class RunSpec:
             if value is None:
                 value = float(f"{lr * default:.12g}") if name == "critic_lr" else default
             knobs[name] = value
-        return dataclasses.replace(self, task=task, lr=lr, steps=steps, beta=beta, **knobs)
+        micro = self.micro_batch
+        if micro is None and not builtin and self.algo in _MICRO_ALGOS:
+            completions = self.batch_size * self.num_generations
+            micro = MICRO_BATCH if completions % MICRO_BATCH == 0 else None
+        return dataclasses.replace(
+            self, task=task, lr=lr, steps=steps, beta=beta, micro_batch=micro, **knobs
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, less the PPO/PRIME knobs of the algorithms that have none and
-        ``keep_master`` when it is off and ``eval_samples`` when unset (so other runs keep their
-        cache keys); tasks other than
-        the built-in ones add ``task_identity`` (the version of the library that draws and scores
-        the problems, or the input file's hash)."""
+        """Every field, less the PPO/PRIME knobs of the algorithms that have none, ``keep_master``
+        when off, ``eval_samples`` and ``micro_batch`` when unset (other runs keep their cache
+        keys); tasks other than the built-in ones add ``task_identity`` (the version of the
+        library that draws and scores the problems, or the input file's hash)."""
         out = dataclasses.asdict(self)
         if self.task is not None and not is_builtin_task(self.task):
             out["task_identity"] = task_identity(self.task)
@@ -260,6 +288,8 @@ class RunSpec:
             del out["keep_master"]
         if self.eval_samples is None:
             del out["eval_samples"]
+        if self.micro_batch is None:
+            del out["micro_batch"]
         return out
 
 

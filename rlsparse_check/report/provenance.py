@@ -26,6 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rlsparse_check.gguf_model import weights_source
+
 __all__ = ["PACKAGES", "versions", "git_state", "collect_hashes", "collect_seeds", "gather"]
 
 PACKAGES = (
@@ -110,6 +112,7 @@ def gather(
         "seeds_option": settings.get("seeds"),
         "model": settings.get("model") if settings.get("mode") == "training" else None,
         "device": settings.get("resolved_device"),
+        "weights": weights_source(settings.get("model"), settings.get("base")),
         "hashes": collect_hashes(runs),
         "hardware": {
             "platform": platform.platform(),

