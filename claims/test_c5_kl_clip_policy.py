@@ -9,7 +9,8 @@ batch reused for 2 updates), and PPO's other KL coefficients when PPO is run. Bo
 ``--correction`` over the variants (its 90% interval reported); (ii) the variant's masks overlap
 the usual run's above chance: C3's rule with (usual, variant) pairs of the same seed as the
 replicates (t over pairs, Bonferroni over the variants). Guards, each making the case
-inconclusive: both run sets learned (eval gain over seeds, corrected over all run sets), and the
+inconclusive: both run sets learned (per-problem eval gains paired on the shared draws, averaged
+over seeds, one-sided t over problems, corrected over all run sets), and the
 variant took effect (the KL term above zero where the coefficient is; the usual run clipped
 some steps; the off-policy runs' importance ratio left 1), read from the runs' training logs.
 """
@@ -19,14 +20,14 @@ from __future__ import annotations
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import all_of, equivalent, overlap_over_pairs, pct
 from rlsparse_check.criteria.combine import interval_fields
-from rlsparse_check.criteria.learning import guard, learned
+from rlsparse_check.criteria.learning import guard, learned, learned_record
 from rlsparse_check.criteria.variants import took_effect
 from rlsparse_check.figures import overlap_bars
 from rlsparse_check.thresholds import entry
 
 CLAIM = CLAIMS["C5"]
 INF = float("inf")
-TEST = "paired TOST over seeds; overlap excess over pairs of seeds; one-sided t of eval gains"
+TEST = "paired TOST over seeds; overlap excess over pairs of seeds; eval gains paired over problems"
 
 
 def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(
@@ -41,16 +42,16 @@ def test_variant_changes_sparsity_little_and_overlaps_the_usual_run(
     overlap, excess = overlap_over_pairs(rows, s.min_overlap_excess, s.alpha, len(ev["tosts"]))
     usual_gain = ev["gains"][f"usual {cases[0].meta.get('algo', '')}".strip()]
     effect = took_effect(ev["effects"][variant]["usual"], ev["effects"][variant]["variant"])
+    gains = {"usual": usual_gain, variant: ev["gains"][variant]}
     decision = guard(all_of([("equal sparsity", eq), ("overlap above chance", overlap)]),
-                     learned(usual_gain, s.alpha), learned(ev["gains"][variant], s.alpha),
-                     effect)  # fmt: skip
+                     *(learned(g, s.alpha) for g in gains.values()), effect)  # fmt: skip
     u, v = (sum(x) / len(x) for x in (mine["usual"], mine["variant"]))
     diff = {"value": mine["diff"], **interval_fields(*ci, 1 - 2 * s.alpha, "two-sided")}
     measured = {"key": "sparsity_difference", "sparsity_difference": diff,
                 "usual_sparsity": {"value": u, "per_seed": mine["usual"]},
                 "variant_sparsity": {"value": v, "per_seed": mine["variant"]},
                 "took_effect": {**ev["effects"][variant], "verdict": effect.reason},
-                "eval_gain": {"usual": usual_gain, "variant": ev["gains"][variant]},
+                "learned": learned_record(gains, s.alpha),
                 "excess_stratified": excess, "overlap_pairs": rows}  # fmt: skip
     family = (f"TOST over the {len(ev['tosts'])} variants; overlap bounds Bonferroni over them, "
               f"pair p-values over all {len(ev['rows'])} pairs; eval gains over the "
