@@ -1,13 +1,15 @@
 """C2 -- RL is much sparser than SFT (paper: RL 68.5%-96.0% unchanged, SFT 6%-15%).
 
 Rule: the primary RL algorithm and SFT at RL's rate on a ladder of 10 to 150 steps (the rising
-part of both gain curves); each seed pair matched at its own gain gives one sparsity difference,
-whose t interval over pairs carries the matched-gain and eval noise. Reproduced when its lower
-bound (level 1 - alpha) reaches ``--sparser-margin``, refuted when the upper bound is below it;
-inconclusive when an eval SE exceeds ``--max-eval-se``, when the matched gain is not where both
-curves still rise, or when an arm did not learn. The rise and learning tests are paired on the
-shared eval draws: per-problem gains (upper rung minus lower rung; after minus before at the
-rung just above the matched gain) averaged over seeds, one-sided t over problems, the two arms'
+part of both gain curves); each seed pair matched at its own gain gives one sparsity difference.
+Its one-sided bounds (level 1 - alpha) count the spread over pairs and the eval noise every pair
+shares (same problems, same sampling draws in every run: each arm's per-problem gains at the
+matched rung, times its curve's slope, taken together over problems; Welch-Satterthwaite df).
+Reproduced when the lower bound reaches ``--sparser-margin``, refuted when the upper bound is
+below it; inconclusive when an eval SE exceeds ``--max-eval-se``, when the matched gain is not
+where both curves still rise, or when an arm did not learn. The rise and learning tests are
+paired on the shared draws: per-problem gains (upper rung minus lower rung; after minus before
+at the rung above the matched gain) averaged over seeds, one-sided t over problems, the arms'
 learning Holm-adjusted. Beside it: each at its usual rate (confounded).
 """
 
@@ -45,10 +47,10 @@ def test_rl_updates_are_sparser_than_sft_updates(
         CLAIM.result(
             case="rl-vs-sft",
             decision=decision,
-            reason=f"{c2.reason}. Beside it, {beside['beside']}",
+            reason=f"{c2.reason} Beside it, {beside['beside']}",
             headline=fr.headline(m.gain, diff, decision.verdict.value),
             criterion=f"RL - SFT sparsity at matched gain, same rate >= {s.sparser_margin:g} "
-            "(one-sided lower bound over seed pairs)",
+            "(one-sided lower bound, seed pairs and shared eval noise)",
             measured={
                 "key": "sparsity_difference",
                 "sparsity_difference": {"value": diff, "ci": None, **ci},
@@ -60,7 +62,7 @@ def test_rl_updates_are_sparser_than_sft_updates(
                 "usual_rates": beside,
             },
             statistics={
-                "test": "one-sample t over seed pairs, each at its own matched gain",
+                "test": test.test if test else "no test: fewer than two seed pairs share a gain",
                 **rule.margin_figures(test),
                 **ci,
                 "conditions": [c.reason for c in c2.conditions],

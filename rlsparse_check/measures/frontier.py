@@ -207,6 +207,7 @@ class Matched:
     gain: float | None
     rises: list[Rise]
     reached: dict[str, list]
+    shared: dict[str, tuple[float, list[float]]]  # {algo: (slope, per-problem gains)}
 
 
 def at_matched_gain(
@@ -224,7 +225,20 @@ def at_matched_gain(
     reached = {
         r.what: [seed[r.rungs[1]] for seed in rewards[r.what]] for r in rises if r.rungs is not None
     }
-    return Matched(gains, diffs, gain, rises, reached)
+    shared = {a: _shared_noise(points[a], r.rungs, reached[a]) for a, r in zip((first, second),
+              rises, strict=False) if r.rungs is not None}  # fmt: skip
+    return Matched(gains, diffs, gain, rises, reached, shared)
+
+
+def _shared_noise(seeds: Sequence[Sequence[Point]], rungs: tuple[int, int], rewards) -> tuple:
+    """What carries the eval noise every seed of a frontier shares (same problems, same draws)
+    into the sparsity read at the matched gain: the mean curve's slope there (sparsity per unit
+    gain) and the per-problem gains at the rung above it, averaged over seeds."""
+    arr = np.array(seeds, dtype=float).mean(axis=0)  # rung x (gain, sparsity)
+    (g0, s0), (g1, s1) = arr[rungs[0]], arr[rungs[1]]
+    slope = float((s1 - s0) / (g1 - g0)) if g1 != g0 else 0.0
+    gains = np.mean([np.subtract(after, before) for before, after in rewards], axis=0)
+    return slope, [float(g) for g in gains]
 
 
 @dataclass(frozen=True)
