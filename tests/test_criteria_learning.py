@@ -50,7 +50,7 @@ def test_no_gain_passes_the_guard_at_about_alpha(seeds):
 
 
 def test_a_planted_gain_of_002_passes_the_guard_at_n_3():
-    assert _rate(0.02, _paired) > 0.7  # measured 0.78 on these draws
+    assert _rate(0.02, _paired) > 0.7  # measured 0.80 on these draws
 
 
 def test_the_old_t_over_per_seed_gains_calls_runs_that_did_not_learn_learned():

@@ -71,18 +71,18 @@ def _rates(delta, *rules, seed=0):
 
 def test_at_the_margin_c2_rarely_reproduces_or_refutes_and_the_pair_t_alone_reproduces_often():
     fixed, broken = _rates(MARGIN, _c2, _pairs_only)
-    assert fixed[R] <= ALPHA + BAND and fixed[N] <= ALPHA + BAND  # measured 0.01 and 0.01
+    assert fixed[R] <= ALPHA + BAND and fixed[N] <= ALPHA + BAND  # measured 0.0075 and 0.01
     assert broken[R] > ALPHA + BAND  # measured 0.14: blind to the noise the seeds share
 
 
 def test_a_planted_difference_above_the_margin_is_reproduced_at_n_3_and_the_old_model_never():
     fixed, broken = _rates(0.40, _c2, _old_noise)
-    assert fixed[R] > 0.9 and broken[R] < 0.1  # measured 0.97 and 0: inconclusive by design
+    assert fixed[R] > 0.9 and broken[R] < 0.1  # measured 0.98 and 0: inconclusive by design
     assert _rates(0.25, _c2, seed=1)[0][R] > 0.6  # measured 0.77
 
 
 def test_no_difference_is_refuted():
-    assert _rates(0.0, _c2)[0][N] > 0.25  # measured 0.36: the eval noise of the matched gain
+    assert _rates(0.0, _c2)[0][N] > 0.25  # measured 0.43: the eval noise of the matched gain
 
 
 def test_the_reason_says_what_decided_it():
