@@ -78,7 +78,7 @@ def test_at_the_margin_c2_rarely_reproduces_or_refutes_and_the_pair_t_alone_repr
 def test_a_planted_difference_above_the_margin_is_reproduced_at_n_3_and_the_old_model_never():
     fixed, broken = _rates(0.40, _c2, _old_noise)
     assert fixed[R] > 0.9 and broken[R] < 0.1  # measured 0.98 and 0: inconclusive by design
-    assert _rates(0.25, _c2, seed=1)[0][R] > 0.6  # measured 0.77
+    assert _rates(0.25, _c2, seed=1)[0][R] > 0.6  # measured 0.79
 
 
 def test_no_difference_is_refuted():
