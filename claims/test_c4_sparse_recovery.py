@@ -17,7 +17,7 @@ one member each, support and refutation alike. Inconclusive on a leak or a full 
 from __future__ import annotations
 
 from rlsparse_check.claims import CLAIMS
-from rlsparse_check.criteria.learning import learned
+from rlsparse_check.criteria.learning import learned, learned_record
 from rlsparse_check.criteria.recovery import recovery_decision
 from rlsparse_check.thresholds import THRESHOLDS, entry
 
@@ -27,14 +27,13 @@ CLAIM = CLAIMS["C4"]
 def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
     requires_training, recovery_runs, checkpoint_diffs, rlsparse_settings, record_claim
 ):
-    from rlsparse_check.measures.learning import gain_tests
+    from rlsparse_check.measures.learning import case_rewards, gain_tests
     from rlsparse_check.measures.recovery import recovery
 
     s, runs = rlsparse_settings, recovery_runs
     r = recovery(runs, checkpoint_diffs, s.max_update_distance, s.recovery_margin, s.alpha)
     given = s.max_update_distance != THRESHOLDS["max-update-distance"].default
-    noise = {"the full run": [c.meta["gain"].get("se") or 0.0 for c in runs["full"]]}
-    full = gain_tests({"the full run": [c.meta["gain"]["gain"] for c in runs["full"]]}, noise=noise)
+    full = gain_tests({"the full run": [case_rewards(c) for c in runs["full"]]})
     decision, dist, adj = recovery_decision(
         r,
         s.max_update_distance if given else None,
@@ -62,7 +61,7 @@ def test_fine_tuning_inside_the_rl_mask_recovers_the_full_run(
                 **r.figures(dist, s.alpha),
                 "reference": "fixed limit" if given else "full run of another seed",
                 "rl_mask_beats_random": adj.get("control_support", 1.0) < s.alpha,
-                "learned": {"full": full["the full run"].figures()},
+                "learned": learned_record(full, s.alpha),
             },
             statistics={
                 "correction": s.correction,

@@ -11,7 +11,8 @@ floor and cannot differ. Reproduced when sft-self sparsity exceeds sft sparsity 
 ``--sparser-margin`` on the one-sided lower bound (Welch over seeds, level 1 - alpha); not
 reproduced when the upper bound is below it, unless both arms sit within the margin of the floor
 (the mean sparsity of SFT at its usual rate for the same budget, the densest run): inconclusive.
-Inconclusive too when either arm did not learn (one-sided t over seeds, Holm over both arms).
+Inconclusive too when either arm did not learn (per-problem eval gains paired on the shared
+draws, averaged over seeds, one-sided t over problems, Holm over both arms).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from rlsparse_check.claims import CLAIMS
 from rlsparse_check.criteria import much_greater, pct
 from rlsparse_check.criteria.combine import interval_fields
-from rlsparse_check.criteria.learning import guard, learned
+from rlsparse_check.criteria.learning import guard, learned, learned_record
 from rlsparse_check.criteria.margins import margin_figures, with_room
 from rlsparse_check.thresholds import entry
 
@@ -30,7 +31,7 @@ def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
     requires_training, sft_target_runs, checkpoint_diffs, rlsparse_settings, record_claim
 ):
     from rlsparse_check.measures.frontier import headroom
-    from rlsparse_check.measures.learning import gain_tests
+    from rlsparse_check.measures.learning import case_rewards, gain_tests
     from rlsparse_check.stats import margin_test
 
     s, runs = rlsparse_settings, sft_target_runs
@@ -38,11 +39,7 @@ def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
     test = margin_test(x["sft-self"], x["sft"], s.sparser_margin, level=1 - s.alpha)
     room = headroom({k: x[k] for k in ("sft-self", "sft")}, x["floor"])
     arms = ("sft-self", "sft")
-    gains = gain_tests(
-        {k: [c.meta["gain"]["gain"] for c in runs[k]] for k in arms},
-        s.correction,
-        {k: [c.meta["gain"].get("se") or 0.0 for c in runs[k]] for k in arms},
-    )
+    gains = gain_tests({k: [case_rewards(c) for c in runs[k]] for k in arms}, s.correction)
     guards = {k: learned(t, s.alpha) for k, t in gains.items()}
     margin = much_greater("sft-self minus sft sparsity", test, s.sparser_margin, s.alpha)
     decision = guard(with_room(margin, room.room, s.sparser_margin), *guards.values())
@@ -62,10 +59,7 @@ def test_sft_on_own_samples_is_sparser_than_sft_on_external_targets(
                 "sparsity_difference": {"value": test.diff, **ci},
                 "sparsity": x,
                 "headroom": room.figures(),
-                "learned": {
-                    **{k: g.verdict.value == "reproduced" for k, g in guards.items()},
-                    "figures": {k: t.figures() for k, t in gains.items()},
-                },
+                "learned": learned_record(gains, s.alpha),
                 "lr": lr,
             },
             statistics={

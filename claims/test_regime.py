@@ -12,7 +12,9 @@ Not a claim but the first question a reviewer asks of every verdict (report.json
 * the invariance check that makes the saving honest, for the primary algorithm and for SFT (C2
   rests on both): each at its usual rate and at its published rate for ``rate_factor`` times the
   steps (lr x steps held), sparsity and eval gain equivalent within ``--equivalence-margin``
-  (TOST paired by seed; the four tests corrected together). ``unchecked`` lists any algorithm
+  (TOST paired by seed; the four tests corrected together), and every run set of the check
+  must have learned (the paired learning test; equal gains of idle runs say nothing), else the
+  check is undecided. ``unchecked`` lists any algorithm
   of the session that uses the rate factor without a check of its own.
   Equivalent passes; shown not equivalent fails the session (the verdicts then rest on a saving
   the same session refutes); undecided xfails.

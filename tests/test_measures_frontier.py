@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rlsparse_check.measures.frontier import covers, matched_gain, sparsity_at
+from rlsparse_check.measures.frontier import covers, headroom, matched_gain, sparsity_at
 
 
 def test_the_matched_gain_is_the_middle_of_the_range_both_frontiers_cover():
@@ -54,7 +54,7 @@ def _covers(n, broken, sims=1500):
     hits = 0
     for _ in range(sims):
         points, a, b = _planted(rng, n)
-        m = at_matched_gain(points, "rl", "sft")
+        m = at_matched_gain(points, "rl", "sft", _no_rewards(points))
         if broken:  # one gain from the mean curves, then a t interval at that fixed gain
             g = matched_gain(points)
             diffs = [
@@ -67,6 +67,11 @@ def _covers(n, broken, sims=1500):
         t = margin_test(diffs, None, 0.0, level=0.975)
         hits += t.lower <= truth <= t.upper
     return hits / sims
+
+
+def _no_rewards(points):
+    """Per-problem rewards (two problems, nothing moved) for tests that read only the points."""
+    return {a: [[([0.5, 0.5], [0.5, 0.5]) for _ in seed] for seed in s] for a, s in points.items()}
 
 
 def g_true(points):
@@ -83,22 +88,30 @@ def test_fixing_the_matched_gain_from_the_mean_curves_under_covers():
     assert _covers(6, broken=True) < 0.95 - 4 * (0.05 * 0.95 / 1500) ** 0.5
 
 
-def test_the_rise_at_the_matched_gain_is_found_and_tested_over_seeds():
+def test_the_rise_at_the_matched_gain_is_tested_paired_over_problems_not_over_seeds():
     from rlsparse_check.measures.frontier import rise_at
 
     rising = [[(0.05, 0.9), (0.15, 0.8), (0.2, 0.7)], [(0.06, 0.9), (0.16, 0.8), (0.2, 0.7)]] * 2
-    r = rise_at("rl", rising, 0.1)
-    assert r.rungs == (0, 1) and r.rise == pytest.approx(0.1) and r.p < 0.01
-    assert rise_at("rl", rising, 0.5).rungs is None
+    low, high = [0.25] * 50 + [0.5] * 50, [0.375] * 50 + [0.5] * 50
+    rewards = [[([0.2] * 100, low), ([0.2] * 100, high), ([0.2] * 100, high)]] * 4
+    r = rise_at("rl", rising, 0.1, rewards)
+    assert r.rungs == (0, 1) and r.rise == pytest.approx(0.0625) and r.p < 1e-6
+    # the gains rise by 0.1 in every seed alike, but the rewards of rungs 2 and 3 are the same
+    # draws scored the same: a plateau the paired test sees (the old t over seeds gave p = 0)
+    flat = rise_at("rl", rising, 0.18, rewards)
+    assert flat.rungs == (1, 2) and flat.rise == 0.0 and flat.p == 1.0
+    assert rise_at("rl", rising, 0.5, rewards).rungs is None
 
 
 def test_a_frontier_is_read_from_cases_with_their_eval_standard_errors():
     from types import SimpleNamespace
 
     from rlsparse_check.measures.frontier import frontier_of
+    from rlsparse_check.measures.learning import case_rewards
 
     def case(label, gain, seed):
-        record = {"spec": {"lr": 2e-6}, "eval": {"after": {"se": 0.01}}}
+        ev = {"before": {"rewards": [0.0, 0.5]}, "after": {"se": 0.01, "rewards": [gain, 0.5]}}
+        record = {"spec": {"lr": 2e-6}, "eval": ev}
         return SimpleNamespace(
             label=label, meta={"gain": {"gain": gain, "se": 0.014}, "record": record, "seed": seed}
         )
@@ -109,7 +122,22 @@ def test_a_frontier_is_read_from_cases_with_their_eval_standard_errors():
             (50, [case("b0", 0.2, 0), case("b1", 0.21, 1)]),
         ]
     }
-    f = frontier_of(runs, lambda c: {"a0": 0.9, "a1": 0.8, "b0": 0.5, "b1": 0.4}[c.label])
+    sparsity = {"a0": 0.9, "a1": 0.8, "b0": 0.5, "b1": 0.4}
+    f = frontier_of(runs, lambda c: sparsity[c.label], case_rewards)
+    assert f.rewards["grpo"][1][1] == ([0.0, 0.5], [0.21, 0.5])
     assert f.points["grpo"] == [[(0.05, 0.9), (0.2, 0.5)], [(0.06, 0.8), (0.21, 0.4)]]
     assert f.ses == {"a0": 0.01, "a1": 0.01, "b0": 0.01, "b1": 0.01}
     assert [r["steps"] for r in f.rows["grpo"]] == [10, 10, 50, 50]
+
+
+def test_the_room_is_the_sparser_arms_one_arm_far_above_the_floor_one_near_it():
+    """C6: with one arm 30 points above the floor and one at it, there is room for the margin
+    (a refutation stands); the room computed with min instead of max would hide it."""
+    from rlsparse_check.criteria.margins import with_room
+    from rlsparse_check.results import Decision, Verdict
+
+    room = headroom({"sft-self": [0.50, 0.52], "sft": [0.21, 0.21]}, [0.20, 0.20])
+    assert room.room == pytest.approx(0.31) and room.arms["sft"] == pytest.approx(0.01)
+    refuted = Decision(Verdict.NOT_REPRODUCED, "difference below the margin")
+    assert with_room(refuted, room.room, 0.1) == refuted
+    assert with_room(refuted, min(room.arms.values()), 0.1).verdict is Verdict.INCONCLUSIVE

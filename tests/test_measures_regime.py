@@ -106,3 +106,31 @@ def test_a_refutation_is_corrected_over_the_family_like_support():
     # alone (no family), the same sparsity difference is refuted
     alone = check(*_pairs(sparsity, [0.0, 0.001, -0.001]))
     assert alone["verdict"] == "not_reproduced" and "outside the margin" in alone["reason"]
+
+
+def test_equal_gains_of_runs_that_did_not_learn_make_the_invariance_check_inconclusive():
+    """Planted: the published-rate runs' evals equal the base's (nothing learned): the gain
+    TOST alone would pass, the paired learning test (shared draws) holds the check."""
+    from rlsparse_check.measures.regime import invariances
+
+    same = {
+        "usual": [(0.60, 0.0), (0.61, 0.0), (0.62, 0.0)],
+        "published": [(0.60, 0.0), (0.61, 0.0), (0.62, 0.0)],
+        "rates": (2e-6, 1e-6),
+        "lr_x_steps": 3e-4,
+    }
+    base = [0.25, 0.5, 0.375, 0.125] * 25
+    moved = [min(1.0, b + 0.125 * (i % 2)) for i, b in enumerate(base)]
+    learned_runs = {
+        **same,
+        "rewards": {"usual": [(base, moved)] * 3, "published": [(base, moved)] * 3},
+    }
+    idle = {**same, "rewards": {"usual": [(base, moved)] * 3, "published": [(base, base)] * 3}}
+    kw = {"margin": 0.05, "alpha": 0.05, "correction": "holm"}
+    ok = invariances({"grpo": learned_runs}, ["grpo"], **kw)
+    assert ok["verdict"] == "reproduced" and ok["by_algorithm"]["grpo"]["learned"]["learned"]
+    held = invariances({"grpo": idle}, ["grpo"], **kw)
+    assert (
+        held["verdict"] == "inconclusive" and "grpo published runs did not learn" in held["reason"]
+    )
+    assert held["by_algorithm"]["grpo"]["learned"]["run_sets"]["grpo usual"]["learned"] is True

@@ -20,6 +20,7 @@ __all__ = [
     "on_rising_part",
     "precise_gains",
     "sparser_at_matched_gain",
+    "decided_by",
     "with_room",
 ]
 
@@ -121,9 +122,10 @@ def equivalent(
 
 
 def on_rising_part(rises: Sequence[Any], alpha: float) -> Decision:
-    """Every frontier still rising at the matched gain: the rungs around it differ in gain by
-    a one-sided paired t over seeds with p < ``alpha`` (``rises``: :class:`Rise` per curve).
-    Otherwise inconclusive, naming the flat curve."""
+    """Every frontier still rising at the matched gain: the upper rung around it scores above
+    the lower one, paired over eval problems on the shared draws with the seeds averaged,
+    one-sided p < ``alpha`` (``rises``: :class:`Rise` per curve). Otherwise inconclusive,
+    naming the flat curve (a plateau the data show, not a noise model that cannot pass)."""
     if not rises:
         return Decision(Verdict.INCONCLUSIVE, "the frontiers share no eval gain")
     flat = []
@@ -132,8 +134,9 @@ def on_rising_part(rises: Sequence[Any], alpha: float) -> Decision:
             flat.append(f"{r.what}: the matched gain {r.gain:+.3f} lies outside its curve")
         elif r.p is None or not (r.p < alpha and r.rise > 0):
             flat.append(
-                f"{r.what}: gain rises {r.rise:+.3f} between rungs {r.rungs[0] + 1} and "
-                f"{r.rungs[1] + 1} around {r.gain:+.3f} (one-sided p {p_text(r.p)})"
+                f"{r.what}: gain rises {r.rise:+.4f} between rungs {r.rungs[0] + 1} and "
+                f"{r.rungs[1] + 1} around {r.gain:+.3f} (paired over problems, one-sided p "
+                f"{p_text(r.p)})"
             )
     if flat:
         return Decision(
@@ -175,6 +178,26 @@ def sparser_at_matched_gain(
     if not learned:
         learned = [Decision(Verdict.INCONCLUSIVE, "no frontier reaches the matched gain")]
     return guard(failed[0] if failed else verdict, *learned)
+
+
+def decided_by(decision: Decision, test: Any, margin: float, blockers: Sequence[Decision]) -> str:
+    """One sentence saying what decided a margin verdict (C2's report reason leads with it):
+    the first failing ``blockers`` (learning guards, then conditions, in the order the rule
+    applies them), else the margin test's bound against the margin."""
+    said = decision.verdict.value.replace("_", " ").capitalize()
+    failed = [d for d in blockers if d.verdict is not Verdict.REPRODUCED]
+    if failed:
+        return f"{said}, decided by: {failed[0].reason}."
+    if test is None:
+        return f"{said}, decided by: fewer than two seed pairs share a gain."
+    bounds = f"{100 * test.lower:+.1f} / {100 * test.upper:+.1f} pp"
+    if decision.verdict is Verdict.REPRODUCED:
+        why = f"the one-sided lower bound {100 * test.lower:+.1f} pp reaches"
+    elif decision.verdict is Verdict.NOT_REPRODUCED:
+        why = f"the one-sided upper bound {100 * test.upper:+.1f} pp is below"
+    else:
+        why = f"the one-sided bounds {bounds} straddle"
+    return f"{said}, decided by the margin test: {why} the {100 * margin:g} pp margin."
 
 
 def with_room(decision: Decision, room: float, margin: float) -> Decision:

@@ -1,9 +1,12 @@
 """C1: sparsity against the published range, over seeds or for one given checkpoint.
 
 The sparsity is compared with the range published at the same tolerance (|a - b| <= atol). Over
-seeds, the algorithms of the claim form one family: each case's two-sided t interval is taken at
-the Bonferroni level ``1 - alpha / family``, so that neither a false "reproduced" nor a false
-"not reproduced" among the family's cases exceeds ``alpha`` (refutation corrected like support).
+seeds, "inside the range" is an equivalence question and is tested the way TOST tests it: each
+bound is a one-sided test at level ``alpha``, so the two-sided t interval is ``1 - 2 alpha``
+(90% at alpha 0.05). The algorithms of the claim form one family, Bonferroni-corrected: each
+side at ``alpha / family``, i.e. the two-sided interval at ``1 - 2 alpha / family``, so that
+neither a false "reproduced" nor a false "not reproduced" among the family's cases exceeds
+``alpha`` (refutation corrected like support; tests/test_criteria_range.py checks both rates).
 """
 
 from __future__ import annotations
@@ -14,12 +17,26 @@ from collections.abc import Sequence
 from rlsparse_check.criteria.combine import pct, verdict_of
 from rlsparse_check.results import Decision, Verdict
 
-__all__ = ["in_range", "checkpoint_in_range", "family_level", "position"]
+__all__ = ["in_range", "checkpoint_in_range", "family_level", "position", "decided_by"]
 
 
 def family_level(alpha: float, family: int) -> float:
-    """The Bonferroni-adjusted two-sided level of each interval of a family of ``family``."""
-    return 1 - alpha / max(1, family)
+    """The two-sided level of each interval of a family of ``family``: each side a one-sided
+    test at ``alpha / family`` (TOST's level, Bonferroni-adjusted): ``1 - 2 alpha / family``."""
+    return 1 - 2 * alpha / max(1, family)
+
+
+def decided_by(decision: Decision, in_sample: Decision, gain: Decision) -> str:
+    """C1's one sentence on what decided it: the learning guard when the runs did not learn,
+    else where the interval of the mean sparsity lies against the range."""
+    said = decision.verdict.value.replace("_", " ").capitalize()
+    if gain.verdict is not Verdict.REPRODUCED:
+        without = in_sample.verdict.value.replace("_", " ")
+        return (
+            f"{said}, decided by the learning guard: {gain.reason}; without it, {without}: "
+            f"{in_sample.reason}."
+        )
+    return f"{said}, decided by the range: {in_sample.reason}."
 
 
 def position(value: float | None, lo: float, hi: float) -> str:

@@ -16,7 +16,9 @@ two at the same eval gain asks the question the claim is about.
   holds the uncertainty of choosing it and the eval noise of every gain; a t interval over the
   pairs carries both (tests/test_measures_frontier.py checks its coverage by simulation);
 * :func:`rise_at`: is a frontier still rising where the gain is matched? The two rungs
-  around the matched gain, their gain difference over seeds (paired by seed, one-sided t).
+  around the matched gain: the upper rung's per-problem after-rewards against the lower rung's,
+  paired on the shared eval draws, averaged over seeds, one-sided t over problems (the learning
+  test of :func:`rlsparse_check.measures.learning.paired_gain_test` between two rungs).
 """
 
 from __future__ import annotations
@@ -105,41 +107,47 @@ class Rise:
     gain: float
     rungs: tuple[int, int] | None  # ladder indices around the gain; None: outside the curve
     rise: float
-    p: float | None  # one-sided paired t over seeds (rise > 0); None with one seed
+    p: float | None  # one-sided, paired over problems, seeds averaged (rise > 0)
+    se: float | None = None  # its paired standard error over problems
 
     def figures(self) -> dict:
-        return {"rungs": self.rungs, "rise": self.rise, "p": self.p}
+        return {"rungs": self.rungs, "rise": self.rise, "se": self.se, "p": self.p}
 
 
-def rise_at(what: str, seeds: Sequence[Sequence[Point]], gain: float, se: float = 0.0) -> Rise:
-    """Where ``gain`` falls on the mean curve (rungs in ladder order) and how much the gain
-    rises across that segment, tested over seeds with each gain's eval noise ``se`` counted
-    (:func:`~rlsparse_check.measures.learning.noisy_t`)."""
-    from rlsparse_check.measures.learning import noisy_t
+def rise_at(
+    what: str, seeds: Sequence[Sequence[Point]], gain: float, rewards: Sequence[Sequence]
+) -> Rise:
+    """Where ``gain`` falls on the mean curve (rungs in ladder order) and whether the gain rises
+    across that segment: ``rewards`` per seed, per rung ``(before, after)`` per-problem rewards;
+    the upper rung's after-rewards are tested against the lower rung's, paired on the shared
+    draws (:func:`~rlsparse_check.measures.learning.paired_gain_test`)."""
+    from rlsparse_check.measures.learning import paired_gain_test
 
     per_seed = np.array([[g for g, _ in seed] for seed in seeds], dtype=float)
     means = per_seed.mean(axis=0)
     for k in range(len(means) - 1):
         if min(means[k], means[k + 1]) <= gain <= max(means[k], means[k + 1]):
-            steps = per_seed[:, k + 1] - per_seed[:, k]
-            p = noisy_t(steps, [se * 2**0.5] * len(steps))[1]
-            return Rise(what, gain, (k, k + 1), float(steps.mean()), p)
+            test = paired_gain_test([(r[k][1], r[k + 1][1]) for r in rewards])
+            return Rise(what, gain, (k, k + 1), float(test["mean"]), test["p"], test["se"])
     return Rise(what, gain, None, 0.0, None)
 
 
 @dataclass(frozen=True)
 class Frontier:
     """C2's evidence: ``points`` ``{algo: [per seed: [(gain, sparsity) per rung]]}``, each
-    run's eval standard error (``ses``, by label) and the report's ``rows``."""
+    run's eval standard error (``ses``, by label), the report's ``rows`` and ``rewards``
+    ``{algo: [per seed: [(before, after) per-problem rewards per rung]]}``."""
 
     points: dict
     ses: dict
     rows: dict
+    rewards: dict
 
 
-def frontier_of(runs: Mapping[str, Sequence], sparsity) -> Frontier:
-    """``runs``: ``{algo: [(steps, seed cases), ...]}``; ``sparsity(case) -> float``."""
-    points, ses, rows = {}, {}, {}
+def frontier_of(runs: Mapping[str, Sequence], sparsity, rewards) -> Frontier:
+    """``runs``: ``{algo: [(steps, seed cases), ...]}``; ``sparsity(case) -> float``;
+    ``rewards(case) -> (before, after)`` per-problem eval rewards."""
+    points, ses, rows, kept = {}, {}, {}, {}
     for algo, rungs in runs.items():
         n = len(rungs[0][1])
         gain = {c.label: float(c.meta["gain"]["gain"]) for _, cases in rungs for c in cases}
@@ -147,6 +155,7 @@ def frontier_of(runs: Mapping[str, Sequence], sparsity) -> Frontier:
         points[algo] = [
             [(gain[cs[i].label], value[cs[i].label]) for _, cs in rungs] for i in range(n)
         ]
+        kept[algo] = [[rewards(cs[i]) for _, cs in rungs] for i in range(n)]
         rows[algo] = []
         for steps, cases in rungs:
             for c in cases:
@@ -164,7 +173,7 @@ def frontier_of(runs: Mapping[str, Sequence], sparsity) -> Frontier:
                         "sparsity": value[c.label],
                     }
                 )
-    return Frontier(points, ses, rows)
+    return Frontier(points, ses, rows, kept)
 
 
 def plot(points: Mapping[str, Sequence[Sequence[Point]]], gain: float | None) -> dict:
@@ -190,28 +199,46 @@ def plot(points: Mapping[str, Sequence[Sequence[Point]]], gain: float | None) ->
 class Matched:
     """The comparison at matched gain: per seed pair the matched gain and the first minus
     second sparsity there; ``gain`` their mean; ``rises`` of both mean curves at ``gain``;
-    ``reached``: ``{algo: per-seed gains of the rung just above the matched gain}``."""
+    ``reached``: ``{algo: per-seed (before, after) rewards of the rung just above the matched
+    gain}`` (the runs whose learning the guard tests)."""
 
     gains: list[float]
     diffs: list[float]
     gain: float | None
     rises: list[Rise]
-    reached: dict[str, list[float]]
+    reached: dict[str, list]
+    shared: dict[str, tuple[float, list[float]]]  # {algo: (slope, per-problem gains)}
 
 
 def at_matched_gain(
-    points: Mapping[str, Sequence[Sequence[Point]]], first: str, second: str, se: float = 0.0
+    points: Mapping[str, Sequence[Sequence[Point]]],
+    first: str,
+    second: str,
+    rewards: Mapping[str, Sequence[Sequence]],
 ) -> Matched:
-    """``se``: the eval noise of one gain (counted in the rise tests)."""
+    """``rewards``: :attr:`Frontier.rewards` (the rise tests and the learning guard read them)."""
     gains, diffs = paired_differences(points[first], points[second])
     gain = sum(gains) / len(gains) if gains else None
-    rises = [] if gain is None else [rise_at(a, points[a], gain, se) for a in (first, second)]
+    rises = (
+        [] if gain is None else [rise_at(a, points[a], gain, rewards[a]) for a in (first, second)]
+    )
     reached = {
-        r.what: [seed[r.rungs[1]][0] for seed in points[r.what]]
-        for r in rises
-        if r.rungs is not None
+        r.what: [seed[r.rungs[1]] for seed in rewards[r.what]] for r in rises if r.rungs is not None
     }
-    return Matched(gains, diffs, gain, rises, reached)
+    shared = {a: _shared_noise(points[a], r.rungs, reached[a]) for a, r in zip((first, second),
+              rises, strict=False) if r.rungs is not None}  # fmt: skip
+    return Matched(gains, diffs, gain, rises, reached, shared)
+
+
+def _shared_noise(seeds: Sequence[Sequence[Point]], rungs: tuple[int, int], rewards) -> tuple:
+    """What carries the eval noise every seed of a frontier shares (same problems, same draws)
+    into the sparsity read at the matched gain: the mean curve's slope there (sparsity per unit
+    gain) and the per-problem gains at the rung above it, averaged over seeds."""
+    arr = np.array(seeds, dtype=float).mean(axis=0)  # rung x (gain, sparsity)
+    (g0, s0), (g1, s1) = arr[rungs[0]], arr[rungs[1]]
+    slope = float((s1 - s0) / (g1 - g0)) if g1 != g0 else 0.0
+    gains = np.mean([np.subtract(after, before) for before, after in rewards], axis=0)
+    return slope, [float(g) for g in gains]
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ Pure functions; the figures of the base come from
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rlsparse_check.criteria import all_of, equivalent
+from rlsparse_check.criteria.learning import guard, learned, learned_record
 from rlsparse_check.stats.corrections import correct_equivalence
 
 __all__ = ["RULE", "PAPER", "run_row", "invariance", "invariances", "check_inputs"]
@@ -148,10 +150,14 @@ def invariances(
         for k, t in _tests(c["usual"], c["published"], alpha, margin).items()
     }
     correct_equivalence(family, correction)
+    gains = _learning(checks, correction)
     by_algo, verdicts, reasons = {}, [], []
     for algo, c in checks.items():
         tests = {k: family[(algo, k)] for k in ("sparsity", "gain")}
         decision = _decide(tests, len(c["usual"]), margin, alpha)
+        mine = {k: t for k, t in gains.items() if k.startswith(f"{algo} ")}
+        if mine:  # equal gains of runs that did not learn say nothing: the learning guard
+            decision = guard(decision, *(learned(t, alpha) for t in mine.values()))
         verdicts.append(decision.verdict)
         reasons.append(
             f"{algo}: lr {c['rates'][0]:g} vs {c['rates'][1]:g} at lr x steps "
@@ -162,6 +168,7 @@ def invariances(
             "rates": list(c["rates"]),
             "lr_x_steps": c["lr_x_steps"],
             **tests,
+            **({"learned": learned_record(mine, alpha)} if mine else {}),
         }
     unchecked = sorted(set(uses_factor) - set(checks))
     return {
@@ -175,9 +182,22 @@ def invariances(
     }
 
 
+def _learning(checks: Mapping[str, Mapping[str, Any]], correction: str) -> dict[str, Any]:
+    """The paired learning test of every run set that has its per-problem ``rewards``
+    (``{f"{algo} {usual|published}": GainTest}``), corrected together."""
+    from rlsparse_check.measures.learning import gain_tests
+
+    runs = {f"{a} {k}": r for a, c in checks.items() for k, r in c.get("rewards", {}).items()}
+    tests = gain_tests(runs, correction) if runs else {}
+    return {k: dataclasses.replace(t, what=f"the {k} runs") for k, t in tests.items()}
+
+
 def check_inputs(runs: Mapping[str, Mapping[str, Sequence]], sparsity: Any) -> dict[str, Any]:
     """:func:`invariances`' ``checks`` from ``{algo: {"usual", "published": seed cases}}``
-    (``sparsity(case) -> float``): per-seed (sparsity, gain), the two rates and lr x steps."""
+    (``sparsity(case) -> float``): per-seed (sparsity, gain), the two rates, lr x steps and
+    the per-problem eval ``rewards`` of each run set (for the learning guard)."""
+    from rlsparse_check.measures.learning import case_rewards
+
     out = {}
     for algo, pair in runs.items():
         usual, published = (pair[k][0].meta["record"]["spec"] for k in ("usual", "published"))
@@ -185,5 +205,6 @@ def check_inputs(runs: Mapping[str, Mapping[str, Sequence]], sparsity: Any) -> d
             **{k: [(sparsity(c), c.meta["gain"]["gain"]) for c in v] for k, v in pair.items()},
             "rates": (usual["lr"], published["lr"]),
             "lr_x_steps": usual["lr"] * usual["steps"],
+            "rewards": {k: [case_rewards(c) for c in v] for k, v in pair.items()},
         }
     return out

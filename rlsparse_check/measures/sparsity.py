@@ -3,6 +3,7 @@ patch of them would weigh, and (training mode) the eval gain of every algorithm'
 
 from __future__ import annotations
 
+import dataclasses
 import statistics as pystats
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,22 +65,16 @@ def sparsity_evidence(
     )
 
 
-def gain_tests(factory: Any, correction: str) -> dict[str, dict[str, Any]]:
-    """Eval gain over seeds of every algorithm of the session (the usual recipe), one-sided
-    one-sample t, corrected across the algorithms (``p_adjusted``)."""
-    from rlsparse_check.criteria.combine import correct
-    from rlsparse_check.measures.learning import gain_over_seeds
+def gain_tests(factory: Any, correction: str) -> dict[str, Any]:
+    """Eval gain of every algorithm of the session (the usual recipe): the paired learning test
+    (:func:`rlsparse_check.measures.learning.gain_tests`), corrected across the algorithms."""
+    from rlsparse_check.measures.learning import case_rewards
+    from rlsparse_check.measures.learning import gain_tests as paired
 
     d = factory.design
-    tests = {
-        a: {
-            "name": f"the {a} runs",
-            **gain_over_seeds([c.meta["gain"]["gain"] for c in factory.seeds(d.usual(a))]),
-        }
-        for a in d.algos
-    }
-    correct(tests, correction)
-    return tests
+    runs = {a: [case_rewards(c) for c in factory.seeds(d.usual(a))] for a in d.algos}
+    tests = paired(runs, correction)
+    return {a: dataclasses.replace(t, what=f"the {a} runs") for a, t in tests.items()}
 
 
 def fp32_twin_sparsity(

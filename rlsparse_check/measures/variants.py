@@ -4,6 +4,7 @@ effect (read from the runs' logged training figures)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics as pystats
 from pathlib import Path
@@ -67,8 +68,7 @@ def variant_evidence(
     set, and what each run set applied; each family corrected as a whole. The TOSTs: one member
     per variant, equivalence (``p_adjusted``) and its opposite, outside the margin
     (``p_outside_adjusted``), corrected alike."""
-    from rlsparse_check.criteria.combine import correct
-    from rlsparse_check.measures.learning import gain_over_seeds
+    from rlsparse_check.measures.learning import case_rewards, gain_tests
     from rlsparse_check.stats import tost
     from rlsparse_check.stats.corrections import correct_equivalence
 
@@ -91,15 +91,15 @@ def variant_evidence(
             "variant": v,
         }
         for name, run_set in (("usual " + cases[0].meta.get("algo", ""), usual), (variant, cases)):
-            gains[name.strip()] = {
-                "name": f"the {name.strip()} runs",
-                **gain_over_seeds([c.meta["gain"]["gain"] for c in run_set]),
-            }
+            gains[name.strip()] = [case_rewards(c) for c in run_set]
         effects[variant] = {"usual": set_effect(usual), "variant": set_effect(cases)}
         pairs += list(zip(usual, cases, strict=True))
         owner += [variant] * len(cases)
     correct_equivalence(tosts, s.correction)
-    correct(gains, s.correction)
+    gains = {
+        k: dataclasses.replace(t, what=f"the {k} runs")
+        for k, t in gain_tests(gains, s.correction).items()
+    }
     rows = pair_rows(pairs, checkpoint_diffs, s.correction)
     return {
         "tosts": tosts,
