@@ -1,18 +1,13 @@
 """C5 -- KL penalty, clipping and on/off-policy change sparsity little (arXiv 2505.11711).
 
 Claim: RL's sparsity is not caused by the KL penalty, gradient clipping or on-policy data.
-Published figure: sparsity about the same with and without each.
-Rule, per variant against its algorithm's usual recipe (same seeds, data, rate): other KL
-coefficients of {0, 0.05, 0.2} (PPO's too when run), clipping off, off-policy (2 updates a
-batch). Both must hold: (i) equal sparsity: paired TOST within ``--equivalence-margin``,
-``--correction`` over the variants, one member each (equivalence and outside-the-margin
-corrected alike); (ii) overlap above chance by C3's rule (independent excess vs
-``--min-overlap-excess``, stratified vs ``--min-stratified-excess``; same-seed pairs, Bonferroni
-over the variants). Inconclusive unless both run sets learned (per-problem eval gains paired on
-the shared draws, averaged over seeds, one-sided t over problems, corrected over all run sets)
-and the variant took effect by a stated minimum (KL term ``--min-kl-term``, clipped steps
-``--min-clipped-share``, off-policy mean |ratio - 1| ``--min-ratio-spread``), read from the
-training logs.
+Published figure: sparsity about the same with and without each. Rule, per variant against its
+algorithm's usual recipe (same seeds, data, rate): KL of {0, 0.05, 0.2} (PPO's too), clipping off,
+off-policy (2 updates a batch). Both must hold: (i) equal sparsity: paired TOST within
+``--equivalence-margin``, one member per variant, equivalence and outside-the-margin corrected
+alike; (ii) overlap above chance by C3's rule (same-seed pairs, Bonferroni over the variants).
+Inconclusive unless both run sets learned (the paired learning test) and the variant took effect
+by a stated minimum (``--min-kl-term``, ``--min-clipped-share``, ``--min-ratio-spread``).
 """
 
 from __future__ import annotations
