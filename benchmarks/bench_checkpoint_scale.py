@@ -3,7 +3,7 @@
 The checkpoints are generated, not shipped (:mod:`fixtures.planted_scale`): a Qwen2.5-1.5B-shaped
 bf16 base (1.54 G entries, 3.1 GB) and two tuned copies whose update is bf16 rounding of a small
 movement, as an RL run saved in bf16 shows; ``RLSPARSE_BENCH_SHAPE=7b`` gives the Qwen2.5-7B shape
-(7.6 G entries, 15.2 GB each, 46 GB in all). Measured in one run:
+(7.6 G entries, 15.2 GB each, 46 GB in all), ``small`` a quick look. Measured in one run:
 
 * ``test_claims_in_checkpoint_mode``: the claims suite in a fresh process with a fresh cache, each
   claim's seconds and peak RSS (:mod:`benchmarks.claim_meter`) against the baseline measured just
@@ -39,7 +39,12 @@ import pytest
 from fixtures.planted_scale import QWEN2_5_1_5B, QWEN2_5_7B, write_scale_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
-SHAPES = {"1.5b": QWEN2_5_1_5B, "7b": QWEN2_5_7B}
+#: ``small``: the 1.5B shape with 2 blocks and a 4,096-token vocabulary, a quick look.
+SHAPES = {
+    "1.5b": QWEN2_5_1_5B,
+    "7b": QWEN2_5_7B,
+    "small": {**QWEN2_5_1_5B, "layers": 2, "vocab": 4096},
+}
 SHAPE = os.environ.get("RLSPARSE_BENCH_SHAPE", "1.5b")
 GIB = 1 << 30
 #: The streamed claims hold masks and one tensor at a time, never a checkpoint: peak RSS at most
