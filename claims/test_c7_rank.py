@@ -35,7 +35,7 @@ def test_updates_of_weight_matrices_are_nearly_full_rank(
     trained = case.meta.get("source") == "training"  # the stored base was rounded from fp32 too
     ranks = checkpoint_ranks(case.base, case.tuned, chosen, rounded_base=trained)
     figures = ranks.summary()
-    published = {"matrices": len(chosen), "published_style": ranks.mean("published")}
+    published = {"matrices": len(ranks.above), "published_style": ranks.mean("published")}
     master_value = None
     if trained and case.meta["record"].get("master"):  # reported beside, never deciding
         twin = request.getfixturevalue("run_factory").fp32(case)
@@ -62,12 +62,12 @@ def test_updates_of_weight_matrices_are_nearly_full_rank(
                 **figures,
                 "decided_on": decided_on,
                 "fp32_master_mean_rank_ratio": master_value,
-                "measured_matrices": len(chosen),
+                "measured_matrices": len(ranks.above),
                 "skipped_too_large": too_large,
             },  # fmt: skip
             statistics={
                 "test": "rank above the noise floor of storage rounding (SVD), exact",
-                "n": len(chosen),
+                "n": len(ranks.above),
                 "thresholds": [threshold],
             },  # fmt: skip
             runs=[case.run_record()],

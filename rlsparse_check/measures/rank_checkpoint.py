@@ -1,7 +1,29 @@
 """C7 on a checkpoint pair: which 2-D weights to measure, and each one's rank figures (above the
 storage floor, published-style, a random sparse matrix of its density, and the planted full-rank
-and rank-1 references stored and measured the same way), from
-:mod:`rlsparse_check.measures.rank`."""
+and rank-1 references stored and measured the same way), as :mod:`rlsparse_check.measures.rank`
+defines them.
+
+Cost. A full SVD of a 3584 x 3584 matrix takes about 40 s on two shared cores, and each weight
+needs four spectra (its update, the two planted references, the random sparse matrix), so a
+7B-shaped pair measured by SVD would take over an hour. Two economies, neither of which changes a
+count the exact SVD would give:
+
+* :class:`Spectrum` counts singular values above a threshold from the eigenvalues of the Gram
+  matrix ``A A^T`` (``m <= n``; ``eigvalsh``, about 7x faster than the SVD at that size). Each
+  computed eigenvalue lies within ``error`` of the true squared singular value: forming the Gram
+  matrix in float64 errs by at most ``gamma_n ||A||_F**2`` (``gamma_n = n u / (1 - n u)``,
+  ``u`` the unit roundoff; Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed.,
+  sec. 3.5, bounded in spectral norm by ``|| |A| |A|^T ||_2 <= ||A||_F**2``), and the symmetric
+  eigensolver is backward stable, ``|lambda_hat - lambda| <= p(m) eps ||G||_2`` (LAPACK Users'
+  Guide, sec. 4.7), taken with ``p(m) = m``; the sum, doubled, is ``error``. A count whose
+  threshold has no eigenvalue within ``error`` of its square is therefore the exact count; when
+  one lies that close the matrix falls back to the SVD (:attr:`Spectrum.fallbacks`).
+* :func:`sample_matrices`: when the chosen weights would cost more than ``budget`` (in
+  ``m * n * min(m, n)`` units, the work of one spectrum), a seeded random sample of them, drawn
+  in a fixed order until the budget is spent (at least one), is measured instead; what was sampled
+  (how many of how many, the seed, the method) is recorded. Below the budget (the built-in
+  models, every planted test case) every chosen weight is measured.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +33,87 @@ from pathlib import Path
 
 import numpy as np
 
-from rlsparse_check.measures.rank import (
-    planted_references,
-    random_sparse_rank_ratio,
-    rank_ratio,
-    stored_rank_ratio,
-)
+from rlsparse_check.errors import StatsInputError
+from rlsparse_check.measures.rank import default_rtol, storage_noise_floor, stored
 
-__all__ = ["RankFigures", "checkpoint_ranks", "choose_matrices"]
+__all__ = [
+    "RankFigures",
+    "Spectrum",
+    "checkpoint_ranks",
+    "choose_matrices",
+    "sample_matrices",
+    "SPECTRUM_BUDGET",
+    "SAMPLE_SEED",
+]
+
+#: Harness: the most spectrum work (sum of ``m * n * min(m, n)`` over the measured weights) one
+#: checkpoint's C7 spends. Measured on the Qwen2.5-1.5B shape on two cores shared with other jobs
+#: (load average 7-8): 4.99e11 units took 1,478 s with the planted references, about 3e-9 s a
+#: unit, so 1.5e11 keeps a checkpoint's C7 near seven minutes under that load at any model size
+#: (the time follows the budget, not the model). Far above every built-in model's and planted
+#: case's need, so those are measured whole.
+SPECTRUM_BUDGET = 1.5e11
+#: Harness: the seed of the sample drawn when the budget is exceeded (recorded in the report).
+SAMPLE_SEED = 0
+
+
+class Spectrum:
+    """The singular values of a matrix, squared, from the eigenvalues of its Gram matrix (see
+    the module docstring), with :attr:`error` bounding each one's distance from the truth; the
+    counts fall back to the exact SVD when a threshold lies within that bound."""
+
+    def __init__(self, matrix: object) -> None:
+        a = np.asarray(matrix, dtype=np.float64)
+        if a.ndim != 2:
+            raise StatsInputError(f"rank needs a 2-D matrix, got shape {a.shape}")
+        if a.size and not np.all(np.isfinite(a)):
+            raise StatsInputError("rank of a matrix with NaN or inf entries is undefined")
+        self._a = a.T if a.shape[0] > a.shape[1] else a
+        self.full = min(a.shape)
+        self.fallbacks = 0
+        self._exact: np.ndarray | None = None
+        m, n = self._a.shape
+        self.frobenius2 = float(np.vdot(self._a, self._a)) if a.size else 0.0
+        if not a.size or self.frobenius2 == 0.0:
+            self.squared, self.error = np.zeros(self.full), 0.0
+            return
+        self.squared = np.linalg.eigvalsh(self._a @ self._a.T)  # ascending
+        u = float(np.finfo(np.float64).eps) / 2
+        gamma = n * u / (1 - n * u)
+        top = float(np.abs(self.squared).max())
+        self.error = 2.0 * (gamma * self.frobenius2 + m * 2 * u * top)
+
+    def _sigma(self) -> np.ndarray:
+        if self._exact is None:
+            self.fallbacks += 1
+            self._exact = np.linalg.svd(self._a, compute_uv=False)
+        return self._exact
+
+    def _count(self, low2: float, high2: float) -> int | None:
+        """The count of squared values above every threshold in [low2, high2], when the bound
+        makes it certain; None when an eigenvalue lies within ``error`` of that range."""
+        sure = int(np.count_nonzero(self.squared > high2 + self.error))
+        maybe = int(np.count_nonzero(self.squared > low2 - self.error))
+        return sure if sure == maybe else None
+
+    def above(self, floor: float) -> int:
+        """The number of singular values greater than ``floor`` (exact)."""
+        if self.frobenius2 == 0.0:
+            return 0
+        count = self._count(floor * floor, floor * floor)
+        return count if count is not None else int(np.count_nonzero(self._sigma() > floor))
+
+    def above_relative(self, rtol: float) -> int:
+        """The number of singular values greater than ``rtol * sigma_max`` (exact; 0 for the
+        zero matrix), as :func:`rlsparse_check.measures.rank.numerical_rank` counts them."""
+        if self.frobenius2 == 0.0:
+            return 0
+        top, r2 = float(self.squared[-1]), rtol * rtol
+        count = self._count(r2 * max(0.0, top - self.error), r2 * (top + self.error))
+        if count is not None:
+            return count
+        sigma = self._sigma()
+        return int(np.count_nonzero(sigma > rtol * sigma[0]))
 
 
 @dataclass
@@ -31,6 +126,7 @@ class RankFigures:
     full_reference: dict[str, float] = field(default_factory=dict)
     rank_one: dict[str, float] = field(default_factory=dict)
     random_sparse: dict[str, float] = field(default_factory=dict)
+    sampling: dict = field(default_factory=dict)
 
     def mean(self, which: str) -> float | None:
         values = list(getattr(self, which).values())
@@ -44,6 +140,7 @@ class RankFigures:
             "full_rank_reference": self.mean("full_reference"),
             "rank_one_reference": self.mean("rank_one"),
             "random_sparse_mean_rank_ratio": self.mean("random_sparse"),
+            "sampling": self.sampling,
         }
 
     def series(self) -> dict:
@@ -77,23 +174,106 @@ def choose_matrices(
     return names, too_large
 
 
+def sample_matrices(
+    shapes: dict, names: list[str], budget: float = SPECTRUM_BUDGET, seed: int = SAMPLE_SEED
+) -> tuple[list[str], dict]:
+    """``(measured, record)``: ``names`` whole when their spectrum work fits ``budget``; else a
+    seeded random order of them taken until the next would pass it (at least one), in name
+    order. ``record`` says what was measured, of how many, how, and the seed."""
+
+    def cost(name: str) -> float:
+        rows, cols = shapes[name]
+        return float(rows) * cols * min(rows, cols)
+
+    method = "Gram-matrix eigenvalues, exact counts (SVD where a threshold is within the bound)"
+    total = sum(cost(n) for n in names)
+    record = {"of": len(names), "budget": budget, "work": total, "spectrum": method}
+    if total <= budget:
+        return list(names), {**record, "measured": len(names), "sampled": False, "seed": None}
+    order = np.random.default_rng(seed).permutation(len(names))
+    picked, spent = [], 0.0
+    for i in order:
+        if picked and spent + cost(names[i]) > budget:
+            break
+        picked.append(names[i])
+        spent += cost(names[i])
+    picked.sort()
+    how = "seeded random order of the chosen weights, taken while the work fits the budget"
+    return picked, {**record, "measured": len(picked), "sampled": True, "seed": seed,
+                    "sample": how, "sampled_work": spent, "names": picked}  # fmt: skip
+
+
+def _half_ulp(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> np.ndarray:
+    from rlsparse_check.measures.precision import half_ulp
+
+    h = half_ulp(w1, dtype)
+    return np.sqrt(half_ulp(w0, dtype) ** 2 + h**2) if rounded_base else h
+
+
+def _stored_ratio(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> float:
+    """:func:`rlsparse_check.measures.rank.stored_rank_ratio`, counted by :class:`Spectrum`."""
+    update = w1 - w0
+    floor = storage_noise_floor(_half_ulp(w0, w1, dtype, rounded_base), w1 != w0)
+    spectrum = Spectrum(update)
+    return spectrum.above(floor) / spectrum.full if spectrum.full else 0.0
+
+
+def _published_ratio(update: np.ndarray) -> float:
+    """:func:`rlsparse_check.measures.rank.rank_ratio` of the float32 update."""
+    spectrum = Spectrum(update.astype(np.float32))
+    rtol = default_rtol(update.shape, np.float32)
+    return spectrum.above_relative(rtol) / spectrum.full if spectrum.full else 0.0
+
+
+def _random_sparse_ratio(shape: tuple[int, int], density: float, seed: int) -> float:
+    """:func:`rlsparse_check.measures.rank.random_sparse_rank_ratio`: the same draws."""
+    rows, cols = shape
+    rng = np.random.default_rng(seed)
+    matrix = np.zeros(rows * cols, np.float32)
+    where = rng.choice(rows * cols, size=round(density * rows * cols), replace=False)
+    matrix[where] = rng.standard_normal(where.size, dtype=np.float32)
+    return _published_ratio(matrix.reshape(rows, cols))
+
+
+def _references(w0, w1, dtype: str, rounded_base: bool, seed: int) -> tuple[float, float]:
+    """:func:`rlsparse_check.measures.rank.planted_references`: the same draws and storage."""
+    rng = np.random.default_rng(seed)
+    update = w1 - w0
+    signs = np.where(rng.random(update.shape) < 0.5, -1.0, 1.0)
+    full = _stored_ratio(w0, stored(w0 + signs * np.abs(update), dtype), dtype, rounded_base)
+    one = np.outer(rng.standard_normal(update.shape[0]), rng.standard_normal(update.shape[1]))
+    one *= float(np.linalg.norm(update)) / float(np.linalg.norm(one))
+    return full, _stored_ratio(w0, stored(w0 + one, dtype), dtype, rounded_base)
+
+
 def checkpoint_ranks(
-    base: Path, tuned: Path, names: list[str], *, rounded_base: bool, planted: bool = True
+    base: Path,
+    tuned: Path,
+    names: list[str],
+    *,
+    rounded_base: bool,
+    planted: bool = True,
+    budget: float = SPECTRUM_BUDGET,
 ) -> RankFigures:
     """:class:`RankFigures` of the named weights of ``tuned`` against ``base`` (references
-    seeded by the matrix's position in ``names``)."""
+    seeded by the matrix's position in ``names``), each figure the one
+    :mod:`rlsparse_check.measures.rank` defines, counted by :class:`Spectrum`; past ``budget``
+    a seeded sample of ``names`` (:func:`sample_matrices`, recorded in ``sampling``)."""
     from rlsparse_check.checkpoints import open_checkpoint
 
     out = RankFigures()
     with open_checkpoint(base) as b, open_checkpoint(tuned) as t:
-        for i, name in enumerate(names):
-            dtype = t.spec(name).dtype
+        shapes = {n: tuple(t.spec(n).shape) for n in names}
+        measured, out.sampling = sample_matrices(shapes, names, budget)
+        position = {n: i for i, n in enumerate(names)}  # each weight's seed, sampled or not
+        for name in measured:
+            i, dtype = position[name], t.spec(name).dtype
             w0, w1 = b.values(name, np.float64), t.values(name, np.float64)
-            out.above[name] = stored_rank_ratio(w0, w1, dtype, rounded_base)
-            out.published[name] = rank_ratio((w1 - w0).astype(np.float32))
+            out.above[name] = _stored_ratio(w0, w1, dtype, rounded_base)
+            out.published[name] = _published_ratio(w1 - w0)
             density = float(np.count_nonzero(w1 != w0)) / w1.size
-            out.random_sparse[name] = random_sparse_rank_ratio(w1.shape, density, i)
+            out.random_sparse[name] = _random_sparse_ratio(w1.shape, density, i)
             if planted:
-                full, one = planted_references(w0, w1, dtype, rounded_base=rounded_base, seed=i)
+                full, one = _references(w0, w1, dtype, rounded_base, seed=i)
                 out.full_reference[name], out.rank_one[name] = full, one
     return out
