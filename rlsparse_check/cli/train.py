@@ -53,6 +53,7 @@ SPEC_OPTIONS = (
     "lam",
     "clip_range",
     "eval_samples",
+    "micro_batch",
 )
 USUAL = "default: the algorithm's usual value"
 #: RunSpec's own defaults, quoted in the help (never restated).
@@ -130,6 +131,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         help="completions sampled per eval problem (default: enough for a standard error of "
         "at most 0.02)",
+    )
+    train.add_argument(
+        "--micro-batch",
+        type=int,
+        metavar="N",
+        help="GRPO/RLOO: a step's completions N at a time, gradients accumulated and layers "
+        "checkpointed (default: all at once on the built-in models, 8 on others)",
     )
     train.add_argument(
         "--device",
