@@ -23,6 +23,8 @@ __all__ = ["ROWS", "STOP", "generate_batched"]
 ROWS = 64
 #: A completion is over once the answer is closed (the verifier reads nothing after it).
 STOP = ("</answer>",)
+#: New tokens of a row decoded to look for a stop string (one character a token at worst).
+TAIL = 16
 
 
 def generate_batched(
@@ -52,7 +54,6 @@ def generate_batched(
         "pad_token_id": pad,
         "num_return_sequences": 1 if greedy else k,
         "do_sample": not greedy,
-        "stop_strings": list(stop) or None,
     }
     if not greedy:  # the full distribution at ``temperature``, as the exact-length path draws
         settings.update(temperature=temperature, top_k=0, top_p=1.0)
@@ -74,9 +75,8 @@ def generate_batched(
                 batch = tokenizer.pad(
                     {"input_ids": [encoded[i] for i in members]}, return_tensors="pt"
                 ).to(device)
-                made = model.generate(
-                    **batch, generation_config=config, tokenizer=tokenizer if stop else None
-                )
+                criteria = [_Closed(tokenizer, stop, batch["input_ids"].shape[1])] if stop else []
+                made = model.generate(**batch, generation_config=config, stopping_criteria=criteria)
                 new = made[:, batch["input_ids"].shape[1] :].tolist()
                 width = 1 if greedy else k
                 for row_index, row in enumerate(new):
@@ -89,6 +89,23 @@ def generate_batched(
         model.train(was_training)
         tokenizer.padding_side = side
     return out
+
+
+class _Closed:
+    """Per row: has the completion so far closed one of ``stop``? Decodes the last
+    :data:`TAIL` new tokens of each row (transformers' own stop-string matcher needs a
+    vocabulary it can index, which not every tokenizer gives)."""
+
+    def __init__(self, tokenizer: Any, stop: Sequence[str], prompt_length: int) -> None:
+        self.tokenizer, self.stop, self.start = tokenizer, tuple(stop), prompt_length
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        tails = input_ids[:, max(self.start, input_ids.shape[1] - TAIL) :].tolist()
+        texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
+        done = [any(s in t for s in self.stop) for t in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 def _text(tokenizer: Any, row: Sequence[int], eos: int) -> str:
