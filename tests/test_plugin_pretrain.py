@@ -9,7 +9,7 @@ from rlsparse_check.recipes import RunCache
 from rlsparse_check.recipes.factory import RunFactory
 
 
-def test_runs_cost_by_their_steps_and_algorithm_unless_a_probe_estimated_them(tmp_path):
+def test_runs_cost_by_the_nominal_probe_unless_a_probe_estimated_them(tmp_path):
     factory = RunFactory(Settings(model="tiny-qwen2", device="cpu"), RunCache(tmp_path))
     grpo, sft = Condition("grpo"), Condition("sft")
     long_grpo = Condition("grpo", "s300", (("steps", 300), ("lr", 1e-6)))
@@ -19,7 +19,7 @@ def test_runs_cost_by_their_steps_and_algorithm_unless_a_probe_estimated_them(tm
         "grpo-seed0": 150 * 6.0,
         "sft-seed0": 150 * 1.0,
         "grpo-s300-seed0": 300 * 6.0,
-        "grpo-kl0.2-seed0": 150 * 6.0 * 1.5,
+        "grpo-kl0.2-seed0": 150 * 6.0,  # the plan's estimate: beta is not in it
     }
     assert sorted(costs, key=lambda label: -costs[label])[0] == "grpo-s300-seed0"
     assert _cost(factory, sft, 0, {"sft-seed0": 4321.0}) == 4321.0
