@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
 from rlsparse_check.design import Condition
 from rlsparse_check.plugin.options import Settings
 from rlsparse_check.plugin.pretrain import _cost
@@ -23,3 +28,41 @@ def test_runs_cost_by_the_nominal_probe_unless_a_probe_estimated_them(tmp_path):
     }
     assert sorted(costs, key=lambda label: -costs[label])[0] == "grpo-s300-seed0"
     assert _cost(factory, sft, 0, {"sft-seed0": 4321.0}) == 4321.0
+
+
+def _session_under_budget(budget: str, monkeypatch: Any, hours: float) -> list:
+    """``_estimates`` of a session whose plan needs ``hours`` under ``--budget budget``:
+    the exit it asks for (None when it lets the session train)."""
+    import dataclasses
+
+    from rlsparse_check.plugin import plan as planning
+    from rlsparse_check.plugin import pretrain
+    from rlsparse_check.plugin.run_options import parse_duration
+    from rlsparse_check.recipes import estimate
+
+    wall = hours * 3600
+    planned = planning.Plan(
+        [planning.Planned("grpo-seed0", "grpo", 9, 1e-6, 0, False, wall)], wall, 1
+    )
+    monkeypatch.setattr(estimate, "cached_probe", lambda *a: object())
+    monkeypatch.setattr(planning, "make_plan", lambda *a, **k: planned)
+    monkeypatch.setattr(planning, "over_budget", lambda *a: [])
+    exits = []
+    monkeypatch.setattr(pytest, "exit", lambda text, returncode=0: exits.append((returncode, text)))
+    settings = dataclasses.replace(
+        Settings(model="tiny-qwen2", device="cpu"), budget=parse_duration("budget", budget)
+    )
+    workers = SimpleNamespace(device="cpu", probe_slot=lambda: None, count=lambda n: 1)
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    factory = SimpleNamespace(cache=SimpleNamespace(root="unused"), settings=settings)
+    pretrain._estimates(config, settings, factory, {"C1"}, {}, workers)
+    return exits
+
+
+def test_a_budget_in_hours_lets_a_shorter_plan_train_and_a_shorter_budget_stops_it(monkeypatch):
+    assert _session_under_budget("6h", monkeypatch, 2.0) == []
+    assert _session_under_budget("21600", monkeypatch, 2.0) == []  # seconds
+    stopped = _session_under_budget("30m", monkeypatch, 2.0)
+    assert [code for code, _ in stopped] == [2]
+    assert "about 2.0 h" in stopped[0][1] and "over --budget 30.0 min" in stopped[0][1]
+    assert [c for c, _ in _session_under_budget("7199", monkeypatch, 2.0)] == [2]
