@@ -242,3 +242,35 @@ def test_a_base_at_its_ceiling_is_named_with_the_option_that_changes_the_difficu
         "is all wrong, so RL gets no signal, and the claims cannot be decided; make the task "
         "easier, e.g. --task rg:chain_sum:min_terms=2,max_terms=3,min_digits=1,max_digits=2"
     )
+
+
+def test_runs_that_would_not_fit_the_memory_stop_before_training_with_what_would(monkeypatch):
+    import dataclasses
+
+    from rlsparse_check.errors import OptionError
+
+    gib = 1024**3
+    peak = dataclasses.replace(PROBE, peak_bytes=8 * gib, device="cpu", memory="cpu peak RSS")
+    assert planning.memory_warning(peak, 1, [24 * gib]) is None  # 8 x 1.25 = 10 GiB fits
+    assert planning.memory_warning(peak, 2, [24 * gib]) is None  # 20 GiB fits
+    two = planning.memory_warning(peak, 2, [16 * gib])
+    assert two == (
+        "2 run(s) per device at the probe's peak memory 8.00 GB (cpu peak RSS) x 1.25 safety "
+        "need 20.00 GB, over the 16.00 GB available on cpu; nothing was trained. Options that "
+        "would fit: --runs-per-device 1, fewer --num-generations or a smaller micro-batch, a "
+        "smaller --eval-samples, or a GPU (--device cuda)"
+    )
+    assert planning.memory_warning(peak, 1, [9 * gib]) is not None  # 10 GiB > 9 GiB
+    assert planning.memory_warning(peak, 1, [40 * gib, 9 * gib]) is not None  # the smallest GPU
+    monkeypatch.setattr(planning, "available_memory", lambda device: [9 * gib])
+    with pytest.raises(OptionError, match=r"memory: one run at .*over the 9.00 GB available"):
+        planning.check_memory(peak, 1, "cpu")
+    monkeypatch.setattr(planning, "available_memory", lambda device: [11 * gib])
+    planning.check_memory(peak, 1, "cpu")  # fits: nothing raised
+
+
+def test_the_available_memory_of_the_cpu_is_what_the_kernel_says_is_available():
+    import psutil
+
+    (free,) = planning.available_memory("cpu")
+    assert abs(free - psutil.virtual_memory().available) < 2 * 1024**3

@@ -44,7 +44,7 @@ def _session_under_budget(budget: str, monkeypatch: Any, hours: float) -> list:
     planned = planning.Plan(
         [planning.Planned("grpo-seed0", "grpo", 9, 1e-6, 0, False, wall)], wall, 1
     )
-    monkeypatch.setattr(estimate, "cached_probe", lambda *a: object())
+    monkeypatch.setattr(estimate, "cached_probe", lambda *a: SimpleNamespace(peak_bytes=0))
     monkeypatch.setattr(planning, "make_plan", lambda *a, **k: planned)
     monkeypatch.setattr(planning, "over_budget", lambda *a: [])
     exits = []
