@@ -142,33 +142,86 @@ def test_plan_probes_once_prints_the_runs_and_trains_nothing(tmp_path: Path) -> 
 def test_the_base_accuracy_is_said_before_training_and_kept_for_the_next_session(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from rlsparse_check.models import resolve_model
     from rlsparse_check.plugin import pretrain
-    from rlsparse_check.recipes import RunCache, base_checkpoint
+    from rlsparse_check.recipes import RunCache, base_checkpoint, sampling
     from rlsparse_check.recipes import headroom as measured
 
     cache = RunCache(tmp_path / "cache")
-    settings = Settings(seeds=1, algos=("grpo",))
+    settings = Settings(seeds=1, algos=("grpo",), plan=True)
     factory = fake_factory(settings)
-    factory.cache = cache
+    factory.cache, factory.model = cache, resolve_model(settings.model)
     factory.resolved = lambda condition, seed: factory.spec(condition, seed).resolved(builtin=True)
     factory.base = lambda dtype: base_checkpoint(settings.model, dtype, cache=cache)
     lines: list[str] = []
     reporter = SimpleNamespace(write_line=lambda text, **_: lines.append(text))
     config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter))
     calls = []
-    real = measured.base_accuracy
+    real = sampling.evaluate
 
     def counted(*args: Any, **kw: Any) -> dict:
         calls.append(args)
         return real(*args, **kw)
 
-    monkeypatch.setattr(measured, "base_accuracy", counted)
+    monkeypatch.setattr(sampling, "evaluate", counted)
     pretrain._say_headroom(config, settings, factory)
     pretrain._say_headroom(config, settings, factory)
-    first = real(settings.model, "add", cache=cache)["accuracy"]
     assert len(calls) == 1  # the second session reads the stored figure
+    first = measured.base_accuracy(settings.model, "add", cache=cache)["accuracy"]
+    # the built-in model's plan: the full eval, the figure every run's "before" reads
     assert lines == [f"rlsparse-check: base eval accuracy {100 * first:.1f}% on add"] * 2
+    assert sorted(p.parent.name for p in cache.root.rglob("*.json") if "evals" in p.parts) == [
+        "evals"
+    ]  # one store
+    assert not (cache.root / "headroom").exists()
     assert 0.05 < first < 0.9  # the built-in base leaves room: no warning line
+
+
+def test_a_real_model_plan_says_its_base_accuracy_is_a_bounded_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rlsparse_check.plugin import pretrain
+    from rlsparse_check.recipes import RunCache, base
+    from rlsparse_check.recipes import headroom as measured
+
+    limits = []
+
+    def fake_eval(folder: Any, sha: str, spec: Any, device: str, root: Any, limit=None) -> dict:
+        limits.append(limit)
+        return {"accuracy": 0.125, "n": limit, "of": 200, "bounded": True}
+
+    monkeypatch.setattr(measured, "base_eval", fake_eval)
+    monkeypatch.setattr(base, "base_entry", lambda *a, **k: (tmp_path, "0" * 64))
+    lines: list[str] = []
+    reporter = SimpleNamespace(write_line=lambda text, **_: lines.append(text))
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda n: reporter))
+    for plan, bounded in ((True, measured.PLAN_PROBLEMS), (False, None)):
+        settings = Settings(seeds=1, algos=("grpo",), plan=plan)
+        factory = fake_factory(settings)
+        factory.cache, factory.model = RunCache(tmp_path), SimpleNamespace(is_builtin=False)
+        factory.resolved = lambda c, seed, f=factory: f.spec(c, seed).resolved(builtin=True)
+        pretrain._say_headroom(config, settings, factory)
+        assert limits[-1] == bounded
+    assert lines[0] == (
+        "rlsparse-check: base eval accuracy 12.5% on add on 16 of 200 eval problems, greedy "
+        "(plan estimate; the full eval runs when training starts)"
+    )
+
+
+def test_the_bounded_eval_is_a_seeded_greedy_subset_stored_apart(tmp_path: Path) -> None:
+    from rlsparse_check.models import resolve_model
+    from rlsparse_check.recipes import RunCache, RunSpec
+    from rlsparse_check.recipes.base import base_entry
+    from rlsparse_check.recipes.headroom import base_eval
+
+    cache = RunCache(tmp_path)
+    folder, sha = base_entry(resolve_model("tiny-qwen2"), "bfloat16", cache)
+    spec = RunSpec(model="tiny-qwen2", algo="grpo", seed=0, device="cpu", task="add")
+    small = base_eval(folder, sha, spec, "cpu", tmp_path, limit=8)
+    again = base_eval(folder, sha, spec, "cpu", tmp_path, limit=8)
+    assert (small["n"], small["of"], small["bounded"]) == (8, 100, True)
+    assert small == again and small["accuracy"] == small["greedy"]
+    assert len(list((tmp_path / "evals").glob("*.json"))) == 1
 
 
 def test_a_base_at_its_ceiling_is_named_with_the_option_that_changes_the_difficulty():
@@ -178,3 +231,46 @@ def test_a_base_at_its_ceiling_is_named_with_the_option_that_changes_the_difficu
     high = headroom_message("rg:chain_sum", 0.97)
     low = headroom_message("rg:chain_sum", 0.01)
     assert "--task" in high and "--task" in low and high != low
+    assert high == (
+        "base eval accuracy 0.97 on task rg:chain_sum is above 0.9: almost every sampled group "
+        "is all right, so there is no gain left to measure, and the claims cannot be decided; "
+        "make the task harder, e.g. --task "
+        "rg:chain_sum:min_terms=6,max_terms=8,min_digits=3,max_digits=4"
+    )
+    assert low == (
+        "base eval accuracy 0.01 on task rg:chain_sum is below 0.05: almost every sampled group "
+        "is all wrong, so RL gets no signal, and the claims cannot be decided; make the task "
+        "easier, e.g. --task rg:chain_sum:min_terms=2,max_terms=3,min_digits=1,max_digits=2"
+    )
+
+
+def test_runs_that_would_not_fit_the_memory_stop_before_training_with_what_would(monkeypatch):
+    import dataclasses
+
+    from rlsparse_check.errors import OptionError
+
+    gib = 1024**3
+    peak = dataclasses.replace(PROBE, peak_bytes=8 * gib, device="cpu", memory="cpu peak RSS")
+    assert planning.memory_warning(peak, 1, [24 * gib]) is None  # 8 x 1.25 = 10 GiB fits
+    assert planning.memory_warning(peak, 2, [24 * gib]) is None  # 20 GiB fits
+    two = planning.memory_warning(peak, 2, [16 * gib])
+    assert two == (
+        "2 run(s) per device at the probe's peak memory 8.00 GB (cpu peak RSS) x 1.25 safety "
+        "need 20.00 GB, over the 16.00 GB available on cpu; nothing was trained. Options that "
+        "would fit: --runs-per-device 1, fewer --num-generations or a smaller micro-batch, a "
+        "smaller --eval-samples, or a GPU (--device cuda)"
+    )
+    assert planning.memory_warning(peak, 1, [9 * gib]) is not None  # 10 GiB > 9 GiB
+    assert planning.memory_warning(peak, 1, [40 * gib, 9 * gib]) is not None  # the smallest GPU
+    monkeypatch.setattr(planning, "available_memory", lambda device: [9 * gib])
+    with pytest.raises(OptionError, match=r"memory: one run at .*over the 9.00 GB available"):
+        planning.check_memory(peak, 1, "cpu")
+    monkeypatch.setattr(planning, "available_memory", lambda device: [11 * gib])
+    planning.check_memory(peak, 1, "cpu")  # fits: nothing raised
+
+
+def test_the_available_memory_of_the_cpu_is_what_the_kernel_says_is_available():
+    import psutil
+
+    (free,) = planning.available_memory("cpu")
+    assert abs(free - psutil.virtual_memory().available) < 2 * 1024**3

@@ -31,7 +31,15 @@ from pathlib import Path
 
 from rlsparse_check.recipes.slots import Slot
 
-__all__ = ["PROBE_STEPS", "Probe", "probe", "cached_probe", "run_seconds", "wall_seconds"]
+__all__ = [
+    "NOMINAL",
+    "PROBE_STEPS",
+    "Probe",
+    "probe",
+    "cached_probe",
+    "run_seconds",
+    "wall_seconds",
+]
 
 PROBE_STEPS = 2
 #: Seed of the probe's runs (far from the seeds of a session, whose runs it must not touch).
@@ -50,6 +58,11 @@ class Probe:
     peak_bytes: int
     memory: str  # "cuda max_memory_allocated" or "cpu peak RSS"
     seconds: float  # how long the probe took
+
+
+#: The relative cost of runs before any probe (tiny-qwen2 on one CPU thread: an online RL step
+#: generates, scores and updates, about six SFT steps): orders a wave's runs, longest first.
+NOMINAL = Probe("nominal", "cpu", {"grpo": 6.0, "sft": 1.0}, {"grpo": 0.0, "sft": 0.0}, 0, 0, "", 0)
 
 
 def _family(algo: str, probe: Probe) -> str:

@@ -19,19 +19,35 @@ from rlsparse_check.recipes.base import base_checkpoint
 from rlsparse_check.recipes.cache import CacheArg
 from rlsparse_check.tasks import default_task, get_task, headroom_message
 
-__all__ = ["base_accuracy", "base_eval", "check_headroom"]
+__all__ = ["PLAN_PROBLEMS", "PLAN_SEED", "base_accuracy", "base_eval", "check_headroom"]
 
 #: Folder of the run cache that keeps each base's eval ("before" of every run of that base).
 EVALS = "evals"
+#: A plan's bounded eval: this many eval problems (a seeded subset), one greedy answer each,
+#: so that ``--plan`` on a real model on a CPU takes minutes, not the hours of the full eval.
+PLAN_PROBLEMS = 16
+#: Seed of the bounded eval's subset of problems.
+PLAN_SEED = 4321
 
 
 def base_eval(
-    folder: Path, weights_sha256: str, spec: Any, device: str, cache_root: Path
+    folder: Path,
+    weights_sha256: str,
+    spec: Any,
+    device: str,
+    cache_root: Path,
+    *,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """The eval of the stored base ``folder`` (weights ``weights_sha256``) on ``spec``'s task
     and sample count: computed by the first run of that base, task, count and device and read
     by the others (the eval draws from its own seeded generator, so a run trains the same
-    bits whether it computed the eval or read it)."""
+    bits whether it computed the eval or read it). The one store of a base's eval: the
+    session's headroom line reads it too.
+
+    ``limit``: the bounded eval of a plan instead, ``limit`` eval problems drawn with
+    :data:`PLAN_SEED`, one greedy answer each (``accuracy`` is their greedy accuracy;
+    ``bounded`` says it, ``of`` the size of the eval split)."""
     import torch
 
     from rlsparse_check.atomic import write_json
@@ -40,6 +56,8 @@ def base_eval(
 
     identity = [weights_sha256, spec.task, spec.to_dict().get("task_identity"), spec.eval_samples]
     identity += [device, EVAL_SEED, torch.__version__]
+    if limit is not None:
+        identity += ["bounded", limit, PLAN_SEED]
     key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     stored = Path(cache_root) / EVALS / f"{key}.json"
     try:
@@ -48,10 +66,44 @@ def base_eval(
         pass
     task = get_task(spec.task)
     net, tokenizer = load_model(folder, device)
-    result = evaluate(net, tokenizer, task.eval, task, spec.eval_samples)
+    if limit is None:
+        result = evaluate(net, tokenizer, task.eval, task, spec.eval_samples)
+    else:
+        result = _bounded(net, tokenizer, task, limit)
     stored.parent.mkdir(parents=True, exist_ok=True)
     write_json(stored, result)
     return result
+
+
+def _bounded(net: Any, tokenizer: Any, task: Any, limit: int) -> dict[str, Any]:
+    from rlsparse_check.recipes.progress import Phase
+    from rlsparse_check.recipes.sampling import generate
+    from rlsparse_check.tasks.problem import draw
+    from rlsparse_check.tasks.prompts import rendered
+
+    pool = list(task.eval)
+    chosen = rendered(task, draw(pool, min(limit, len(pool)), PLAN_SEED), tokenizer)
+    phase = Phase(f"plan eval on {len(chosen)} of {len(pool)} {task.name} problems", "answers")
+    out = generate(
+        net,
+        tokenizer,
+        [p.prompt for p in chosen],
+        greedy=True,
+        max_new_tokens=task.max_new_tokens,
+        use_cache=True,
+        batched=task.kind != "builtin",
+        report=lambda done, total: phase(done, len(chosen)),
+    )
+    phase.end()
+    solved = [task.score(c[0], p) for c, p in zip(out, chosen, strict=True)]
+    accuracy = sum(solved) / len(solved) if solved else 0.0
+    return {
+        "accuracy": accuracy,
+        "greedy": accuracy,
+        "n": len(solved),
+        "of": len(pool),
+        "bounded": True,
+    }
 
 
 def base_accuracy(
