@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["ROWS", "STOP", "generate_batched"]
+__all__ = ["ROWS", "STOP", "generate_batched", "until_eos"]
 
 #: Rows (prompts x completions per prompt) decoded together: a 135 M model's key/value cache
 #: for 64 rows of 500 tokens is about 1.5 GB in fp32.
@@ -80,7 +80,7 @@ def generate_batched(
                 new = made[:, batch["input_ids"].shape[1] :].tolist()
                 width = 1 if greedy else k
                 for row_index, row in enumerate(new):
-                    text = _text(tokenizer, row, eos)
+                    text = tokenizer.decode(until_eos(row, eos), skip_special_tokens=True)
                     copies = k if greedy else 1
                     out[members[row_index // width]].extend([text] * copies)
                 if report is not None:
@@ -108,6 +108,6 @@ class _Closed:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def _text(tokenizer: Any, row: Sequence[int], eos: int) -> str:
-    cut = list(row[: row.index(eos)] if eos in row else row)
-    return str(tokenizer.decode(cut, skip_special_tokens=True))
+def until_eos(row: Sequence[int], eos: int) -> list[int]:
+    """The tokens of a generated row before its first ``eos``."""
+    return list(row[: row.index(eos)] if eos in row else row)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from rlsparse_check.recipes.batched import until_eos
 from rlsparse_check.tasks import Problem, Task, draw, get_task
 from rlsparse_check.tasks.prompts import rendered
 
@@ -119,7 +120,7 @@ def generate(
     import torch
 
     if batched:
-        from rlsparse_check.recipes.batched import generate_batched
+        from rlsparse_check.recipes.batched import generate_batched  # patched in tests
 
         return generate_batched(
             model,
@@ -149,11 +150,6 @@ def generate(
         [tokenizer.decode(until_eos(row, eos), skip_special_tokens=True) for row in group]
         for group in rows
     ]
-
-
-def until_eos(row: Sequence[int], eos: int) -> list[int]:
-    """The tokens of a generated row before its first ``eos``."""
-    return list(row[: row.index(eos)] if eos in row else row)
 
 
 #: The eval's standard error must stay at most this (C2's ``--max-eval-se`` default).
