@@ -98,12 +98,14 @@ def test_only_tests_of_the_claims_suite_name_claims():
 
 def test_c3_pairs_a_second_data_set_the_model_can_read():
     from rlsparse_check.design import SECOND_HUB_TASK, second_task
-    from rlsparse_check.tasks import DEFAULT_HUB_TASK, get_task
+    from rlsparse_check.tasks import DEFAULT_HUB_TASK, MODEL_TASKS, get_task
 
     builtin = design(Settings()).second_task()
     assert builtin == Condition("grpo", "sub", (("task", "sub"),))
     assert second_task(DEFAULT_HUB_TASK) == second_task("jsonl:mine.jsonl") == SECOND_HUB_TASK
     assert second_task(SECOND_HUB_TASK) == DEFAULT_HUB_TASK
+    small, beside = MODEL_TASKS["smollm2-135m"]
+    assert (second_task(small), second_task(beside)) == (beside, small)
     hub = Design(("grpo",), "grpo", 1e-6, 300, 1e-6, 1e-5, {}, second=SECOND_HUB_TASK)
     assert hub.second_task() == Condition("grpo", "basic_arithmetic", (("task", SECOND_HUB_TASK),))
     assert hub.second_task().label(1) == "grpo-basic_arithmetic-seed1"

@@ -47,6 +47,37 @@ def test_sampling_is_seeded_and_leaves_the_callers_random_state_alone(loaded) ->
     assert [len(texts) for texts in first] == [3] * len(PROMPTS)
 
 
+def test_sampled_rows_sharing_one_prompt_pass_draw_what_repeated_prompts_draw(loaded) -> None:
+    import torch
+    from transformers import GenerationConfig
+
+    model, tokenizer = loaded
+    model.eval()
+    k, rows = 3, 6  # two prompts a batch, both padded
+    shared = generate_batched(
+        model, tokenizer, PROMPTS, k=k, greedy=False, seed=3, max_new_tokens=10, stop=(), rows=rows
+    )
+    eos = tokenizer.eos_token_id
+    config = GenerationConfig(
+        max_new_tokens=10, do_sample=True, top_k=0, top_p=1.0, num_return_sequences=k,
+        eos_token_id=eos, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    order = sorted(range(len(PROMPTS)), key=lambda i: (len(tokenizer(PROMPTS[i])["input_ids"]), i))
+    repeated: list[list[str]] = [[] for _ in PROMPTS]
+    tokenizer.padding_side = "left"
+    with torch.no_grad(), torch.random.fork_rng():
+        torch.manual_seed(3)
+        for start in range(0, len(order), rows // k):
+            members = order[start : start + rows // k]
+            batch = tokenizer([PROMPTS[i] for i in members], return_tensors="pt", padding=True)
+            made = model.generate(**batch, generation_config=config)
+            for index, row in enumerate(made[:, batch["input_ids"].shape[1] :].tolist()):
+                text = tokenizer.decode(batched.until_eos(row, eos), skip_special_tokens=True)
+                repeated[members[index // k]].append(text)
+    assert shared == repeated
+    assert len({t for texts in shared for t in texts}) > len(PROMPTS)  # the rows differ
+
+
 def test_a_row_ends_where_a_stop_string_closes_it(loaded) -> None:
     model, tokenizer = loaded
     prompt = PROMPTS[:1]

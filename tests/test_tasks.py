@@ -10,6 +10,7 @@ from rlsparse_check.tasks import (
     DEFAULT_HUB_TASK,
     MAX_HEADROOM,
     MIN_HEADROOM,
+    MODEL_TASKS,
     default_task,
     get_task,
     headroom_message,
@@ -35,6 +36,16 @@ def test_built_in_models_default_to_add_and_others_to_a_many_term_chain_sum():
     assert DEFAULT_HUB_TASK.startswith("rg:chain_sum:") and "min_digits=2" in DEFAULT_HUB_TASK
     task = get_task(DEFAULT_HUB_TASK)
     assert min(p.prompt.count("+") + p.prompt.count("-") for p in task.eval) >= 3
+
+
+def test_a_small_real_model_has_its_own_default_task():
+    first, second = MODEL_TASKS["smollm2-135m"]
+    assert default_task(False, "SmolLM2-135M") == first != DEFAULT_HUB_TASK
+    assert default_task(False, "other/model") == DEFAULT_HUB_TASK == default_task(False)
+    assert default_task(True, "smollm2-135m") == "add"
+    assert RunSpec(model="smollm2-135m").resolved(builtin=False).task == first
+    assert RunSpec(model="smollm2-135m", task=second).resolved(builtin=False).task == second
+    assert get_task(first).max_new_tokens == get_task(second).max_new_tokens == 32
 
 
 @pytest.mark.parametrize("accuracy", [MIN_HEADROOM, 0.3, MAX_HEADROOM])

@@ -89,6 +89,8 @@ def _library_score(problem, answer):
         ("rg:chain_sum:bogus=1", "reasoning-gym rejects the settings"),
         ("rg:chain_sum:min_terms=5,max_terms=2", "max_terms must be >= min_terms"),
         ("rg:chain_sum:max_new_tokens=0", "max_new_tokens=0"),
+        ("rg:chain_sum:shots=-1", "shots=-1: an integer of at least 0"),
+        ("rg:chain_sum:shots=two", "shots=two"),
         ("rg:chain_sum:min_terms", "is not key=value"),
     ],
 )
@@ -111,11 +113,25 @@ def _key(task: str) -> str:
 def test_the_cache_key_changes_with_the_settings_and_the_version(monkeypatch):
     one, other = _key(SMALL), _key(SMALL.replace("max_digits=1", "max_digits=2"))
     assert one != other
-    assert RunSpec(task=SMALL).to_dict()["task_identity"] == {"reasoning-gym": "0.1.25"}
+    identity = {"reasoning-gym": "0.1.25", "prompt": "answer tags, 2 shots"}
+    assert (
+        RunSpec(task=SMALL).to_dict()["task_identity"] == identity == dict(get_task(SMALL).identity)
+    )
+    assert _key(f"{SMALL},shots=0") != one
     get_task.cache_clear()
     monkeypatch.setattr(gym, "RG_VERSION", "0.1.26")
     monkeypatch.setattr(gym, "installed_version", lambda: "0.1.26")
     assert _key(SMALL) != one
+
+
+def test_the_demonstrations_are_train_problems_no_run_trains_or_evaluates_on():
+    task = get_task(SMALL)
+    assert len(task.shots) == 2 and all(p.ref.startswith("train/") for p in task.shots)
+    asked = {p.prompt for p in task.shots}
+    assert not asked & ({p.prompt for p in task.train} | {p.prompt for p in task.eval})
+    bare = get_task(f"{SMALL},shots=0")
+    assert bare.shots == () and bare.eval == task.eval
+    assert len(get_task(f"{SMALL},shots=5").shots) == 5
 
 
 def test_the_built_in_models_refuse_a_gym_task():

@@ -28,8 +28,8 @@ def fresh_tasks():
 def test_lines_without_a_split_are_split_with_a_fixed_seed(tmp_path):
     path = write_jsonl(tmp_path / "p.jsonl", sums(40))
     task = get_task(f"jsonl:{path}")
-    assert (len(task.train), len(task.eval)) == (30, 10)
-    assert not set(task.train) & set(task.eval)
+    assert (len(task.train), len(task.eval), len(task.shots)) == (28, 10, 2)  # 30 train: 2 shown
+    assert not set(task.train) & set(task.eval) and not set(task.shots) & set(task.train)
     get_task.cache_clear()
     assert get_task(f"jsonl:{path}").eval == task.eval
     assert task.kind == "jsonl" and task.max_new_tokens == jsonl.MAX_NEW_TOKENS
@@ -38,10 +38,16 @@ def test_lines_without_a_split_are_split_with_a_fixed_seed(tmp_path):
 def test_split_fields_are_kept_and_settings_follow_the_path(tmp_path):
     rows = [{**row, "split": "eval"} for row in sums(12)] + sums(20)[12:]
     path = write_jsonl(tmp_path / "p.jsonl", rows)
-    task = get_task(f"jsonl:{path}:max_new_tokens=32")
+    task = get_task(f"jsonl:{path}:max_new_tokens=32,shots=0")
     assert len(task.eval) == 12 + 2 and len(task.train) == 6  # 8 unsplit lines: 2 to eval
     assert {p.prompt for p in task.eval} >= {r["prompt"] for r in rows[:12]}
-    assert task.max_new_tokens == 32
+    assert task.max_new_tokens == 32 and task.shots == ()
+    shown = get_task(f"jsonl:{path}:shots=4")
+    assert len(shown.shots) == 4 and len(shown.train) == 2 and shown.eval == task.eval
+    with pytest.raises(OptionError, match="1 train problems \\(after the 5 shown"):
+        get_task(f"jsonl:{path}:shots=5")
+    with pytest.raises(OptionError, match="only max_new_tokens and shots"):
+        get_task(f"jsonl:{path}:tries=5")
 
 
 @pytest.mark.parametrize(

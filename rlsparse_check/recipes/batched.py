@@ -5,7 +5,9 @@ by length, each row stopping at end-of-sequence or once the task's answer is clo
 
 Sampling is seeded: the draws come from torch's generator seeded with ``seed`` inside
 ``torch.random.fork_rng``, so the same prompts give the same completions and the caller's
-random state (a run's training draws) is left as it was. Used for the tasks other than the
+random state (a run's training draws) is left as it was. A prompt's sampled completions share
+one pass over the prompt (:func:`_shared_prefix`): the prompt is most of the tokens of an eval,
+so this is about ``k`` times less work. Used for the tasks other than the
 built-in ones (chat-template prompts of many lengths); the built-in tasks keep the exact-length
 path of :func:`rlsparse_check.recipes.sampling.sample_tokens`, whose prompts have a handful of
 lengths and whose bits the run cache holds.
@@ -52,7 +54,7 @@ def generate_batched(
         "max_new_tokens": max_new_tokens,
         "eos_token_id": eos,
         "pad_token_id": pad,
-        "num_return_sequences": 1 if greedy else k,
+        "num_return_sequences": 1,  # a sampled prompt's k rows are expanded with its cache
         "do_sample": not greedy,
     }
     if not greedy:  # the full distribution at ``temperature``, as the exact-length path draws
@@ -75,9 +77,13 @@ def generate_batched(
                 batch = tokenizer.pad(
                     {"input_ids": [encoded[i] for i in members]}, return_tensors="pt"
                 ).to(device)
-                criteria = [_Closed(tokenizer, stop, batch["input_ids"].shape[1])] if stop else []
-                made = model.generate(**batch, generation_config=config, stopping_criteria=criteria)
-                new = made[:, batch["input_ids"].shape[1] :].tolist()
+                width = batch["input_ids"].shape[1]
+                criteria = [_Closed(tokenizer, stop, width)] if stop else []
+                inputs = dict(batch) if greedy or k == 1 else _shared_prefix(model, batch, k)
+                made = model.generate(
+                    **inputs, generation_config=config, stopping_criteria=criteria
+                )
+                new = made[:, width:].tolist()
                 width = 1 if greedy else k
                 for row_index, row in enumerate(new):
                     text = tokenizer.decode(until_eos(row, eos), skip_special_tokens=True)
@@ -89,6 +95,30 @@ def generate_batched(
         model.train(was_training)
         tokenizer.padding_side = side
     return out
+
+
+def _shared_prefix(model: Any, batch: Any, k: int) -> dict[str, Any]:
+    """The inputs of ``k`` sampled rows per prompt that share one pass over the prompt: all but
+    its last token go through the model once, and the key/value cache is repeated for the
+    ``k`` rows (as ``num_return_sequences`` would repeat the prompt, in the same row order,
+    at ``k`` times the cost); ``generate`` then decodes from the last prompt token. The
+    positions are those ``generate`` gives left-padded rows (the attention mask's count)."""
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
+    head = model(
+        input_ids=ids[:, :-1],
+        attention_mask=mask[:, :-1],
+        position_ids=positions[:, :-1],
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    cache = head.past_key_values
+    cache.batch_repeat_interleave(k)
+    return {
+        "input_ids": ids.repeat_interleave(k, dim=0),
+        "attention_mask": mask.repeat_interleave(k, dim=0),
+        "cache": cache,
+    }
 
 
 class _Closed:

@@ -120,7 +120,7 @@ def base_accuracy(
     from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.sampling import evaluate
 
-    name = task or default_task(resolve_model(model).is_builtin)
+    name = task or default_task(resolve_model(model).is_builtin, model)
     chosen = get_task(name)
     with quiet():
         folder = base_checkpoint(model, save_dtype, cache=cache)

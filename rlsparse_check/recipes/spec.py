@@ -247,7 +247,7 @@ class RunSpec:
         recipe: the built-in models' (:data:`DEFAULTS`) or, for other models, the published
         rate and steps; and ``task`` from the model's default
         (:func:`~rlsparse_check.tasks.default_task`)."""
-        task = self.task or default_task(builtin)
+        task = self.task or default_task(builtin, self.model)
         if builtin and not is_builtin_task(task):
             raise OptionError(
                 f"--task {task}: the built-in tiny models read only digits and +-=; use add or "

@@ -2,7 +2,8 @@
 
 The train and eval sets are two data sets of the library drawn with fixed, distant seeds (the
 split is part of the task); eval questions that also occur in train are dropped from train,
-so the two are disjoint. The reward is the data set's own scorer on the completion's last
+so the two are disjoint, and the prompts' demonstrations (``shots=N``, default 2) are drawn from
+train and dropped from it. The reward is the data set's own scorer on the completion's last
 ``<answer>...</answer>`` (reasoning-gym's ``extract_answer``), counted as a full score only:
 1 when it scores 1.0, else 0 (the scorers give partial credit, e.g. countdown 0.01 for a wrong
 answer). The reasoning-gym version is pinned (:data:`RG_VERSION`) and enters the run cache key,
@@ -15,7 +16,8 @@ from importlib import metadata
 from typing import Any
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task
+from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task, int_setting
+from rlsparse_check.tasks.prompts import SHOTS, demonstrations, prompt_identity
 
 __all__ = [
     "RG_VERSION",
@@ -44,7 +46,7 @@ def installed_version() -> str | None:
 
 def check(spec: str, name: str, settings: dict[str, Any]) -> dict[str, Any]:
     """Validate ``spec`` without drawing its problems (data sets draw items on demand, some
-    slowly); the settings for the library, less ``max_new_tokens``."""
+    slowly); the settings for the library, less ``max_new_tokens`` and ``shots``."""
     version = installed_version()
     if version != RG_VERSION:
         found = "is not installed" if version is None else f"{version} is installed"
@@ -60,13 +62,8 @@ def check(spec: str, name: str, settings: dict[str, Any]) -> dict[str, Any]:
             f"{', '.join(sorted(DATASETS))}"
         )
     settings = dict(settings)
-    max_new_tokens = settings.pop("max_new_tokens", MAX_NEW_TOKENS)
-    if (
-        not isinstance(max_new_tokens, int)
-        or isinstance(max_new_tokens, bool)
-        or max_new_tokens < 1
-    ):
-        raise OptionError(f"--task {spec}: max_new_tokens={max_new_tokens}: a positive integer")
+    int_setting(spec, settings, "max_new_tokens", MAX_NEW_TOKENS, 1)
+    int_setting(spec, settings, "shots", SHOTS, 0)
     _create(spec, name, 1, SPLIT_SEED, settings)
     return settings
 
@@ -87,6 +84,7 @@ def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
     """The task ``spec`` (``rg:NAME:...``) of data set ``name`` with ``settings``."""
     version = RG_VERSION
     max_new_tokens = settings.get("max_new_tokens", MAX_NEW_TOKENS)
+    shots = settings.get("shots", SHOTS)
     settings = check(spec, name, settings)
     held = _create(spec, name, EVAL_SIZE, EVAL_SEED, settings)
     pool = _create(spec, name, TRAIN_SIZE, SPLIT_SEED, settings)
@@ -94,7 +92,7 @@ def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
     eval_set = [_problem(held, i, "eval", entries) for i in range(len(held))]
     seen = {p.prompt for p in eval_set}
     train_set = [_problem(pool, i, "train", entries) for i in range(len(pool))]
-    train_set = [p for p in train_set if p.prompt not in seen]
+    demos, train_set = demonstrations([p for p in train_set if p.prompt not in seen], shots)
     if len(train_set) < 2:
         raise OptionError(
             f"--task {spec}: only {len(train_set)} train problems differ from the eval ones; "
@@ -121,7 +119,8 @@ def build(spec: str, name: str, settings: dict[str, Any]) -> Task:
         eval=tuple(eval_set),
         kind="rg",
         max_new_tokens=max_new_tokens,
-        identity=(("reasoning-gym", version),),
+        shots=demos,
+        identity=(("reasoning-gym", version), prompt_identity(shots)),
         scorer=scorer,
     )
 

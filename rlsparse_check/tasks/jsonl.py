@@ -1,8 +1,10 @@
-"""Your own problems as a task: ``jsonl:PATH[:max_new_tokens=N]``.
+"""Your own problems as a task: ``jsonl:PATH[:max_new_tokens=N,shots=N]``.
 
 One JSON object per line: ``{"prompt": ..., "answer": ..., "split": "train" | "eval"}`` with
 ``split`` optional (lines without one are split with a fixed seed, :data:`EVAL_FRACTION` to
-eval); blank lines are skipped. The reward is math-verify's equivalence of the completion's last
+eval; the prompts' demonstrations, ``shots`` of them (default 2), are then drawn from train
+and dropped from it); blank lines are skipped.
+The reward is math-verify's equivalence of the completion's last
 ``<answer>...</answer>`` with the answer (``verify(parse(gold), parse(pred))``, gold first), so
 ``0.5``, ``1/2`` and ``\\frac{1}{2}`` agree; a completion without the tags scores 0. The file's
 sha256 and the math-verify version enter the run cache key. Any bad line stops the run before
@@ -19,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
-from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task
+from rlsparse_check.tasks.problem import SPLIT_SEED, Problem, Task, int_setting
+from rlsparse_check.tasks.prompts import SHOTS, demonstrations, extract_answer, prompt_identity
 
 __all__ = ["EVAL_FRACTION", "MIN_EVAL", "MIN_TRAIN", "MAX_NEW_TOKENS", "build", "verify_answer"]
 
@@ -34,17 +37,12 @@ def build(spec: str, path_text: str, settings: dict[str, Any]) -> Task:
     """The task ``spec`` from the JSONL file ``path_text``."""
     path = Path(path_text).expanduser()
     settings = dict(settings)
-    max_new_tokens = settings.pop("max_new_tokens", MAX_NEW_TOKENS)
+    max_new_tokens = int_setting(spec, settings, "max_new_tokens", MAX_NEW_TOKENS, 1)
+    shots = int_setting(spec, settings, "shots", SHOTS, 0)
     if settings:
         raise OptionError(
-            f"--task {spec}: unknown setting(s) {sorted(settings)}; only max_new_tokens"
+            f"--task {spec}: unknown setting(s) {sorted(settings)}; only max_new_tokens and shots"
         )
-    if (
-        not isinstance(max_new_tokens, int)
-        or isinstance(max_new_tokens, bool)
-        or max_new_tokens < 1
-    ):
-        raise OptionError(f"--task {spec}: max_new_tokens={max_new_tokens}: a positive integer")
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -68,11 +66,18 @@ def build(spec: str, path_text: str, settings: dict[str, Any]) -> Task:
     n_eval = round(len(unsplit) * EVAL_FRACTION)
     split["eval"] += unsplit[:n_eval]
     split["train"] += unsplit[n_eval:]
+    shown, train = demonstrations(split["train"], shots)
+    split["train"] = list(train)
     for where, least in (("eval", MIN_EVAL), ("train", MIN_TRAIN)):
         if len(split[where]) < least:
+            aside = (
+                f" (after the {len(shown)} shown as demonstrations)"
+                if shown and where == "train"
+                else ""
+            )
             raise OptionError(
-                f"{path}: {len(split[where])} {where} problems, at least {least} needed; add "
-                f'problems or mark more lines "split": "{where}"'
+                f"{path}: {len(split[where])} {where} problems{aside}, at least {least} needed; "
+                f'add problems or mark more lines "split": "{where}"'
             )
     return Task(
         name=spec,
@@ -81,9 +86,11 @@ def build(spec: str, path_text: str, settings: dict[str, Any]) -> Task:
         eval=tuple(split["eval"]),
         kind="jsonl",
         max_new_tokens=max_new_tokens,
+        shots=shown,
         identity=(
             ("sha256", hashlib.sha256(data).hexdigest()),
             ("math-verify", _version("math-verify")),
+            prompt_identity(shots),
         ),
         scorer=_score,
     )
@@ -124,8 +131,6 @@ def verify_answer(gold: str, prediction: str) -> bool:
 
 
 def _score(completion: str, problem: Problem) -> float:
-    from rlsparse_check.tasks.prompts import extract_answer
-
     answer = extract_answer(completion)
     if not answer:
         return 0.0

@@ -1,4 +1,5 @@
-"""What every task is made of: :class:`Problem`, :class:`Task` and the seeded :func:`draw`."""
+"""What every task is made of: :class:`Problem`, :class:`Task`, the seeded :func:`draw` and the
+integer settings of a task spec (:func:`int_setting`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rlsparse_check.errors import OptionError
 
-__all__ = ["SPLIT_SEED", "Problem", "Task", "draw"]
+__all__ = ["SPLIT_SEED", "Problem", "Task", "draw", "int_setting"]
 
 SPLIT_SEED = 20250517  # fixed: the train/eval split is part of the task, not of a run
 
@@ -31,7 +33,9 @@ class Task:
     """A named data set with a fixed train/eval split and its verifier.
 
     ``kind``: "builtin", "rg" (reasoning-gym) or "jsonl". ``scorer(completion, problem)`` is the
-    0/1 reward; ``max_new_tokens`` the completion length of its runs; ``identity`` what, beyond
+    0/1 reward; ``max_new_tokens`` the completion length of its runs; ``shots`` the solved
+    problems every prompt shows before its question (drawn from the train split and removed from
+    it, :func:`rlsparse_check.tasks.prompts.demonstrations`); ``identity`` what, beyond
     the name, makes the data and the verifier (a library version, a file's hash): it enters the
     run cache key (empty for the built-in tasks, whose keys never change).
     """
@@ -42,6 +46,7 @@ class Task:
     eval: tuple[Problem, ...]
     kind: str = "builtin"
     max_new_tokens: int = 4
+    shots: tuple[Problem, ...] = ()
     identity: tuple[tuple[str, str], ...] = ()
     scorer: Callable[[str, Problem], float] | None = field(default=None, compare=False)
 
@@ -82,3 +87,13 @@ def reward(completion: str, answer: str) -> float:
     " 17" and "17\n3+4" (a hub model running on) score for 17; "171", "17+" and "" do not."""
     match = _LEADING_NUMBER.match(completion)
     return 1.0 if match is not None and match.group(1) == answer else 0.0
+
+
+def int_setting(spec: str, settings: dict[str, Any], name: str, default: int, least: int) -> int:
+    """Pop the integer setting ``name`` of task ``spec`` (``default`` when absent);
+    :class:`OptionError` unless it is an integer of at least ``least``."""
+    value = settings.pop(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        kind = "a positive integer" if least == 1 else f"an integer of at least {least}"
+        raise OptionError(f"--task {spec}: {name}={value}: {kind}")
+    return value
