@@ -112,7 +112,7 @@ def _shared_prefix(model: Any, batch: Any, k: int) -> dict[str, Any]:
         use_cache=True,
         logits_to_keep=1,
     )
-    cache = head.past_key_values
+    cache = head.cache
     cache.batch_repeat_interleave(k)
     return {
         "input_ids": ids.repeat_interleave(k, dim=0),
