@@ -31,6 +31,38 @@ def test_left_padded_greedy_gives_each_prompt_its_own_unpadded_completion(loaded
     assert all(len(set(texts)) == 1 and len(texts) == 1 for texts in together)
 
 
+def test_prompts_sharing_a_long_prefix_decode_as_each_alone(loaded) -> None:
+    model, tokenizer = loaded
+    head = (
+        "Solve the problem. What is 5 + 5? <answer>10</answer> What is 2 + 2? <answer>4</answer> "
+    )
+    prompts = [head + p for p in PROMPTS]
+    ids = [tokenizer(p)["input_ids"] for p in prompts]
+    shared = next(i for i in range(len(ids[0])) if len({tuple(x[: i + 1]) for x in ids}) > 1)
+    assert shared > 20  # the rows' common prefix is most of each prompt
+    together = generate_batched(model, tokenizer, prompts, max_new_tokens=12, stop=())
+    alone = [generate(model, tokenizer, [p], max_new_tokens=12, use_cache=True)[0] for p in prompts]
+    assert together == alone
+
+
+def test_the_shared_pass_gives_each_row_the_next_token_logits_of_its_prompt_alone(loaded) -> None:
+    import torch
+
+    model, tokenizer = loaded
+    model.eval()
+    head = "Solve it. What is 5 + 5? <answer>10</answer> What is 2 + 2? <answer>4</answer> "
+    ids = [tokenizer(head + p)["input_ids"] for p in PROMPTS]
+    inputs = batched._shared(model, ids, 2, tokenizer.pad_token_id, torch.device("cpu"))
+    assert inputs["cache"].get_seq_length() > 20
+    with torch.no_grad():
+        first = model.generate(
+            **inputs, max_new_tokens=1, do_sample=False, output_logits=True,
+            return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id,
+        ).logits[0]  # fmt: skip
+        alone = torch.stack([model(torch.tensor([p])).logits[0, -1] for p in ids])
+    assert torch.allclose(first, alone.repeat_interleave(2, dim=0), atol=1e-5)
+
+
 def test_sampling_is_seeded_and_leaves_the_callers_random_state_alone(loaded) -> None:
     import torch
 

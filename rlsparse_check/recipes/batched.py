@@ -5,9 +5,9 @@ by length, each row stopping at end-of-sequence or once the task's answer is clo
 
 Sampling is seeded: the draws come from torch's generator seeded with ``seed`` inside
 ``torch.random.fork_rng``, so the same prompts give the same completions and the caller's
-random state (a run's training draws) is left as it was. A prompt's sampled completions share
-one pass over the prompt (:func:`_shared_prefix`): the prompt is most of the tokens of an eval,
-so this is about ``k`` times less work. Used for the tasks other than the
+random state (a run's training draws) is left as it was. The rows of a batch pass once over what
+their prompts share (:func:`_shared`: the instruction and the demonstrations, most of an eval's
+tokens). Used for the tasks other than the
 built-in ones (chat-template prompts of many lengths); the built-in tasks keep the exact-length
 path of :func:`rlsparse_check.recipes.sampling.sample_tokens`, whose prompts have a handful of
 lengths and whose bits the run cache holds.
@@ -65,27 +65,22 @@ def generate_batched(
     per_batch = max(1, rows // (1 if greedy else k))
     device = next(model.parameters()).device
     out: list[list[str]] = [[] for _ in prompts]
-    was_training, side = model.training, tokenizer.padding_side
+    was_training = model.training
     model.eval()
-    tokenizer.padding_side = "left"
     devices = [device] if device.type == "cuda" else []
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             for start in range(0, len(order), per_batch):
                 members = order[start : start + per_batch]
-                batch = tokenizer.pad(
-                    {"input_ids": [encoded[i] for i in members]}, return_tensors="pt"
-                ).to(device)
-                width = batch["input_ids"].shape[1]
-                criteria = [_Closed(tokenizer, stop, width)] if stop else []
-                inputs = dict(batch) if greedy or k == 1 else _shared_prefix(model, batch, k)
+                width = 1 if greedy else k
+                inputs = _shared(model, [encoded[i] for i in members], width, pad, device)
+                length = inputs["input_ids"].shape[1]
+                criteria = [_Closed(tokenizer, stop, length)] if stop else []
                 made = model.generate(
                     **inputs, generation_config=config, stopping_criteria=criteria
                 )
-                new = made[:, width:].tolist()
-                width = 1 if greedy else k
-                for row_index, row in enumerate(new):
+                for row_index, row in enumerate(made[:, length:].tolist()):
                     text = tokenizer.decode(until_eos(row, eos), skip_special_tokens=True)
                     copies = k if greedy else 1
                     out[members[row_index // width]].extend([text] * copies)
@@ -93,30 +88,40 @@ def generate_batched(
                     report(min(start + per_batch, len(order)) * k, len(order) * k)
     finally:
         model.train(was_training)
-        tokenizer.padding_side = side
     return out
 
 
-def _shared_prefix(model: Any, batch: Any, k: int) -> dict[str, Any]:
-    """The inputs of ``k`` sampled rows per prompt that share one pass over the prompt: all but
-    its last token go through the model once, and the key/value cache is repeated for the
-    ``k`` rows (as ``num_return_sequences`` would repeat the prompt, in the same row order,
-    at ``k`` times the cost); ``generate`` then decodes from the last prompt token. The
-    positions are those ``generate`` gives left-padded rows (the attention mask's count)."""
-    ids, mask = batch["input_ids"], batch["attention_mask"]
-    positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
-    head = model(
-        input_ids=ids[:, :-1],
-        attention_mask=mask[:, :-1],
-        position_ids=positions[:, :-1],
-        use_cache=True,
-        logits_to_keep=1,
-    )
-    cache = head.cache
-    cache.batch_repeat_interleave(k)
+def _shared(
+    model: Any, prompts: Sequence[Sequence[int]], k: int, pad: int, device: Any
+) -> dict[str, Any]:
+    """The inputs of ``k`` rows per prompt that pass once over what the prompts share.
+
+    The prompts' common leading tokens (the instruction and the demonstrations: most of an eval
+    prompt) go through the model once, and its key/value cache is repeated for every row;
+    each row then holds that prefix, left padding, and its own rest of the prompt, repeated
+    ``k`` times in place (the row order of ``num_return_sequences``). ``generate`` reads the
+    rest (at least each prompt's last token) past the cache; the positions it gives are the
+    attention mask's count, so every token sits where it sits in its prompt alone."""
+    import torch
+
+    first, shortest = prompts[0], min(len(p) for p in prompts)
+    common = 0
+    while common < shortest - 1 and all(p[common] == first[common] for p in prompts):
+        common += 1
+    rests = [list(p[common:]) for p in prompts]
+    width = max(len(r) for r in rests)
+    ids = torch.tensor([[pad] * (width - len(r)) + r for r in rests], device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rests], device=device)
+    ids, mask = ids.repeat_interleave(k, dim=0), mask.repeat_interleave(k, dim=0)
+    if common == 0:
+        return {"input_ids": ids, "attention_mask": mask}
+    head = torch.tensor([list(first[:common])], device=device)
+    cache = model(input_ids=head, use_cache=True, logits_to_keep=1).cache
+    cache.batch_repeat_interleave(ids.shape[0])
+    rows = ids.shape[0]
     return {
-        "input_ids": ids.repeat_interleave(k, dim=0),
-        "attention_mask": mask.repeat_interleave(k, dim=0),
+        "input_ids": torch.cat([head.expand(rows, common), ids], dim=1),
+        "attention_mask": torch.cat([torch.ones_like(head).expand(rows, common), mask], dim=1),
         "cache": cache,
     }
 
