@@ -66,3 +66,63 @@ def test_a_budget_in_hours_lets_a_shorter_plan_train_and_a_shorter_budget_stops_
     assert [code for code, _ in stopped] == [2]
     assert "about 2.0 h" in stopped[0][1] and "over --budget 30.0 min" in stopped[0][1]
     assert [c for c, _ in _session_under_budget("7199", monkeypatch, 2.0)] == [2]
+
+
+def _plan_output(monkeypatch: Any, capsys: Any, hours: float, builtin: bool, budget=None) -> str:
+    """What ``--plan`` prints for a session whose runs need ``hours`` on the CPU."""
+    import dataclasses
+
+    from rlsparse_check.plugin import plan as planning
+    from rlsparse_check.plugin import pretrain
+    from rlsparse_check.recipes import estimate
+
+    wall = hours * 3600
+    planned = planning.Plan(
+        [planning.Planned("grpo-seed0", "grpo", 9, 1e-6, 0, False, wall)], wall, 1
+    )
+    asked = []
+    monkeypatch.setattr(estimate, "cached_probe", lambda *a: SimpleNamespace(peak_bytes=0))
+    monkeypatch.setattr(planning, "make_plan", lambda *a, **k: planned)
+    monkeypatch.setattr(planning, "plan_lines", lambda *a: ["  the runs"])
+    monkeypatch.setattr(planning, "memory_warning", lambda *a: None)
+    monkeypatch.setattr(planning, "available_memory", lambda device: [1 << 40])
+    monkeypatch.setattr(
+        planning,
+        "over_budget",
+        lambda s, c, b, e, p: asked.append(b) or ["  only C7: about 50 min"],
+    )
+
+    def stop(text: str, returncode: int = 0) -> None:
+        print(f"exit {returncode}")
+        raise _Exited
+
+    monkeypatch.setattr(pytest, "exit", stop)
+    settings = dataclasses.replace(
+        Settings(model="tiny-qwen2", device="cpu"), plan=True, budget=budget
+    )
+    workers = SimpleNamespace(
+        device="cpu", probe_slot=lambda: None, count=lambda n: 1, describe=lambda n: "here"
+    )
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    factory = SimpleNamespace(
+        cache=SimpleNamespace(root="unused"),
+        settings=settings,
+        model=SimpleNamespace(is_builtin=builtin),
+    )
+    with pytest.raises(_Exited):
+        pretrain._estimates(config, settings, factory, {"C1", "C7"}, {}, workers)
+    return capsys.readouterr().out + f"asked {asked}"
+
+
+class _Exited(Exception):
+    pass
+
+
+def test_a_cpu_plan_of_a_real_model_says_which_claims_fit_in_an_hour(monkeypatch, capsys):
+    out = _plan_output(monkeypatch, capsys, 3.0, builtin=False)
+    assert "what fits in 60.0 min (on this CPU):\n  only C7: about 50 min\nexit 0" in out
+    assert out.endswith("asked [3600.0]")
+    assert "what fits" not in _plan_output(monkeypatch, capsys, 0.5, builtin=False)
+    assert "what fits" not in _plan_output(monkeypatch, capsys, 3.0, builtin=True)
+    given = _plan_output(monkeypatch, capsys, 3.0, builtin=True, budget=1800.0)
+    assert "what fits in 30.0 min (--budget)" in given and given.endswith("asked [1800.0]")

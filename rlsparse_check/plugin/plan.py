@@ -20,6 +20,7 @@ from typing import Any
 from rlsparse_check.recipes.estimate import Probe, run_seconds, wall_seconds
 
 __all__ = [
+    "CPU_HOUR",
     "Planned",
     "Plan",
     "check_memory",
@@ -181,6 +182,10 @@ def over_budget(
         )
     return out
 
+
+#: ``--plan`` on a CPU for a model other than the built-ins, without ``--budget``: what fits in
+#: this many seconds (an hour: a session a CPU user can wait for) is shown beside the plan.
+CPU_HOUR = 3600.0
 
 #: A session's runs must leave this share of the free memory unused: the probe's peak is a short
 #: run's, and a longer one (longer completions, a fuller optimizer state) can reach beyond it.
