@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.atomic import write_json, write_text
+from rlsparse_check.cache_root import default_root
 from rlsparse_check.errors import ModelUnavailableError
 from rlsparse_check.hashes import MANIFEST, sha256_file
 
@@ -61,9 +62,7 @@ _PLAIN = {"F32", "F16", "BF16", "F64"}
 def converted_root() -> Path:
     """Where converted models live: the run cache's root (``$RLSPARSE_CACHE`` or
     ``~/.cache/rlsparse-check``), under ``models/``."""
-    env = os.environ.get("RLSPARSE_CACHE")
-    root = Path(env).expanduser() if env else Path.home() / ".cache" / "rlsparse-check"
-    return root / "models"
+    return default_root() / "models"
 
 
 def packaged_gguf(name: str) -> Path:
