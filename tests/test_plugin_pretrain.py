@@ -66,3 +66,33 @@ def test_a_budget_in_hours_lets_a_shorter_plan_train_and_a_shorter_budget_stops_
     assert [code for code, _ in stopped] == [2]
     assert "about 2.0 h" in stopped[0][1] and "over --budget 30.0 min" in stopped[0][1]
     assert [c for c, _ in _session_under_budget("7199", monkeypatch, 2.0)] == [2]
+
+
+def test_the_sessions_long_phases_speak_through_the_terminal_reporter(tmp_path, monkeypatch):
+    """Resolving a GGUF model converts it, the first long phase of a session: its line must
+    reach pytest's terminal reporter (under -q and xdist), not the captured standard error."""
+    gguf = pytest.importorskip("gguf")
+    from rlsparse_check.errors import ModelUnavailableError
+    from rlsparse_check.plugin import SETTINGS_KEY
+    from rlsparse_check.plugin.pretrain import _pretrain
+
+    monkeypatch.setenv("RLSPARSE_CACHE", str(tmp_path / "cache"))
+    broken = tmp_path / "broken.gguf"  # read as a model, then refused by transformers
+    writer = gguf.GGUFWriter(str(broken), "llama")
+    writer.add_tensor("blk.0.attn_q.weight", __import__("numpy").ones((4, 8), "float32"))
+    for write in (writer.write_header_to_file, writer.write_kv_data_to_file):
+        write()
+    writer.write_tensors_to_file()
+    writer.close()
+    lines: list[str] = []
+    reporter = SimpleNamespace(write_line=lines.append)
+    config = SimpleNamespace(
+        option=SimpleNamespace(collectonly=False),
+        stash={SETTINGS_KEY: Settings(model=str(broken), device="cpu")},
+        pluginmanager=SimpleNamespace(get_plugin={"terminalreporter": reporter}.get),
+    )
+    with pytest.raises(ModelUnavailableError, match="cannot be loaded as a model"):
+        _pretrain(config, ["claims/test_c1_sparsity.py::test_x"])
+    assert lines == [
+        "rlsparse-check: converting broken.gguf to a bf16 checkpoint (once; about a minute)"
+    ]
