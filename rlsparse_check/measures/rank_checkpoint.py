@@ -1,7 +1,8 @@
 """C7 on a checkpoint pair: which 2-D weights to measure, and each one's rank figures (above the
 storage floor, published-style, a random sparse matrix of its density, and the planted full-rank
 and rank-1 references stored and measured the same way), as :mod:`rlsparse_check.measures.rank`
-defines them.
+defines them. The references are that module's own draws: it takes the counter, and this one
+passes its Gram-eigenvalue count (:class:`Spectrum`).
 
 Cost. A full SVD of a 3584 x 3584 matrix takes about 40 s on two shared cores, and each weight
 needs four spectra (its update, the two planted references, the random sparse matrix), so a
