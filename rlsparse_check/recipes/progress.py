@@ -64,8 +64,9 @@ class Progress(TrainerCallback):
         """The thread's lines, on this callback's stream."""
 
         def write(text: str) -> None:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            with self._lock:  # whole lines, never mixed with a step's line
+                self.stream.write(text + "\n")
+                self.stream.flush()
 
         return Phase(f"{self.label}: training", "steps", write=write)
 
