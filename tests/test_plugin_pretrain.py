@@ -72,11 +72,14 @@ def test_the_sessions_long_phases_speak_through_the_terminal_reporter(tmp_path, 
     """Resolving a GGUF model converts it, the first long phase of a session: its line must
     reach pytest's terminal reporter (under -q and xdist), not the captured standard error."""
     gguf = pytest.importorskip("gguf")
+    from rlsparse_check import phase
     from rlsparse_check.errors import ModelUnavailableError
     from rlsparse_check.plugin import SETTINGS_KEY
     from rlsparse_check.plugin.pretrain import _pretrain
 
     monkeypatch.setenv("RLSPARSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(phase, "QUIET", 0.0)  # the conversion's own Phase speaks at once
+    monkeypatch.setattr(phase, "POLL", 0.0005)
     broken = tmp_path / "broken.gguf"  # read as a model, then refused by transformers
     writer = gguf.GGUFWriter(str(broken), "llama")
     writer.add_tensor("blk.0.attn_q.weight", __import__("numpy").ones((4, 8), "float32"))
@@ -93,6 +96,7 @@ def test_the_sessions_long_phases_speak_through_the_terminal_reporter(tmp_path, 
     )
     with pytest.raises(ModelUnavailableError, match="cannot be loaded as a model"):
         _pretrain(config, ["claims/test_c1_sparsity.py::test_x"])
-    assert lines == [
-        "rlsparse-check: converting broken.gguf to a bf16 checkpoint (once; about a minute)"
-    ]
+    said = "rlsparse-check: converting broken.gguf to a bf16 checkpoint (once; about a minute)"
+    assert lines[0] == said and len(lines) == 3, lines
+    assert lines[1].startswith("rlsparse-check: converting broken.gguf: running for 0:0")
+    assert lines[2].startswith("rlsparse-check: converting broken.gguf: stopped after 0:0")
