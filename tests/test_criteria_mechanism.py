@@ -125,3 +125,21 @@ def test_b_opens_with_the_part_that_decided_it():
     )
     d = rates(ev, 0.05, 0.05)
     assert d.verdict is N and d.reason.startswith("Decided by sft at fixed lr x steps (not")
+
+
+def test_b_says_its_tost_p_is_unadjusted_and_names_the_family_level_it_is_held_against():
+    import re
+
+    from rlsparse_check.criteria.combine import p_text
+
+    cell = lambda v: {"lr": 1.0, "steps": 10, "sparsity": v}  # noqa: E731
+    e = rate_effect("sft", cell([0.6, 0.62, 0.61]), cell([0.2, 0.21, 0.22]),
+                    cell([0.6, 0.59, 0.615]), 0.05, 0.05)  # fmt: skip
+    raw, m = e.same.p_value, 3
+    tost = (raw, tuple(e.same.ci), 0.05 / m, m)
+    d = rate_not_steps(e, 0.05, 0.05, {"falls": 0.001, "rises": 1.0}, tost)
+    said = re.search(r"TOST (\w+) p (\S+) against alpha / (\d+) = (\S+)$", d.reason)
+    assert said is not None, d.reason
+    assert said.group(1) == "unadjusted" and said.group(2) == p_text(raw) != p_text(m * raw)
+    assert (int(said.group(3)), float(said.group(4))) == (m, float(f"{0.05 / m:.3g}"))
+    assert "TOST adjusted p" not in d.reason and d.verdict is U  # 0.0312 is not below 0.0167

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlsparse_check import gguf_model
+from rlsparse_check import gguf_file, gguf_model
 from rlsparse_check.cli import main
 from rlsparse_check.errors import ModelUnavailableError
 from rlsparse_check.models import resolve_model
@@ -122,8 +122,8 @@ def test_a_converted_folder_is_found_again_without_converting(tmp_path, monkeypa
 
 
 def test_the_main_quantization_is_the_most_common_quantized_type():
-    assert gguf_model._quantization({"F32": 61, "Q4_1": 210, "Q8_0": 1}) == "Q4_1"
-    assert gguf_model._quantization({"F32": 3}) == "F32"
+    assert gguf_file.quantization({"F32": 61, "Q4_1": 210, "Q8_0": 1}) == "Q4_1"
+    assert gguf_file.quantization({"F32": 3}) == "F32"
 
 
 def test_the_provenance_sentence_names_the_source_and_the_grid():
@@ -165,3 +165,16 @@ def test_a_report_names_the_gguf_source_of_its_base_and_nothing_for_other_folder
         claim_seconds={},
     )
     assert plain["weights"] is None
+
+
+def test_train_says_it_converts_the_gguf_before_it_loads_it_and_shows_no_bars(
+    tmp_path, root, capsys
+):
+    broken = write_gguf(tmp_path / "broken.gguf")  # read as a model, refused by transformers
+    out = str(tmp_path / "run")
+    code = main(["train", "--model", str(broken), "--algo", "grpo", "--steps", "1", "--out", out])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot be loaded as a model" in err
+    said = "rlsparse-check: converting broken.gguf to a bf16 checkpoint (once; about a minute)"
+    assert err.splitlines()[0] == said
+    assert "%|" not in err and "it/s" not in err  # transformers' tqdm bars stay off

@@ -21,10 +21,20 @@ MAX_LINES = 300
 CLAIM_TEST_LINES = 80
 #: The package's layers, lowest first: a module imports from its own layer or those below.
 LAYERS = (
-    ("errors", "atomic", "hashes", "numbers", "safetensors_format", "results", "thresholds"),
+    (
+        "errors",
+        "atomic",
+        "cache_root",
+        "hashes",
+        "phase",
+        "numbers",
+        "safetensors_format",
+        "results",
+        "thresholds",
+    ),
     ("shards", "checkpoints", "native", "masks", "diff", "stats", "overlap", "delta"),
     ("measures", "criteria", "claims", "figures", "cases"),
-    ("gguf_model", "models", "tasks"),
+    ("gguf_file", "gguf_model", "models", "tasks"),
     ("recipes", "design"),
     ("report",),
     ("plugin", "cli", "__main__"),

@@ -78,6 +78,18 @@ def test_random_reference_is_seeded_and_nearly_full_rank_at_moderate_density():
     assert first > 0.95
 
 
+def test_the_reference_draws_are_counted_by_the_ratio_given():
+    drawn = []
+    counted = random_sparse_rank_ratio(
+        (30, 40), 0.3, seed=4, ratio=lambda m: drawn.append(m) or 0.5
+    )
+    assert counted == 0.5 and len(drawn) == 1 and drawn[0].dtype == np.float32
+    assert np.count_nonzero(drawn[0]) == round(0.3 * 30 * 40)
+    assert rank_ratio(drawn[0]) == random_sparse_rank_ratio((30, 40), 0.3, seed=4)
+    with pytest.raises(StatsInputError, match="rtol or ratio"):
+        random_sparse_rank_ratio((3, 3), 0.5, rtol=0.1, ratio=rank_ratio)
+
+
 @pytest.mark.parametrize(("shape", "density"), [((3,), 0.5), ((3, 3), 1.5), ((3, 3), -0.1)])
 def test_bad_reference_arguments_are_rejected(shape, density):
     with pytest.raises(StatsInputError):
@@ -239,6 +251,25 @@ def test_planted_references_tell_full_rank_from_rank_one_only_above_rounding():
     assert planted_references(w0, large, "bfloat16", seed=1) == planted_references(
         w0, large, "bfloat16", seed=1
     )
+
+
+def test_planted_references_hand_their_stored_draws_to_the_ratio_given():
+    from rlsparse_check.measures.rank import planted_references, stored, stored_rank_ratio
+
+    rng = np.random.default_rng(5)
+    w0 = stored(rng.normal(0, 0.02, (32, 48)), "bfloat16")
+    w1 = stored(w0 + rng.normal(0, 10 * 2.0**-13, w0.shape), "bfloat16")
+    seen = []
+
+    def ratio(base, tuned, dtype, rounded_base):
+        seen.append((base, tuned, dtype, rounded_base))
+        return float(len(seen))
+
+    assert planted_references(w0, w1, "bfloat16", rounded_base=True, seed=2, ratio=ratio) == (1, 2)
+    assert all(np.array_equal(b, w0) and (d, r) == ("bfloat16", True) for b, _, d, r in seen)
+    assert all(np.array_equal(t, stored(t, "bfloat16")) for _, t, _, _ in seen)  # stored alike
+    measured = tuple(stored_rank_ratio(w0, t, "bfloat16", True) for _, t, _, _ in seen)
+    assert measured == planted_references(w0, w1, "bfloat16", rounded_base=True, seed=2)
 
 
 def test_choose_matrices_keeps_updated_2d_weights_evenly_and_lists_the_too_large():

@@ -69,3 +69,42 @@ def test_a_long_phase_says_how_far_it_is_and_a_short_one_says_nothing() -> None:
         "rlsparse-check: eval: 5/10 completions in 0:20, about 0:20 left",
         "rlsparse-check: eval: done in 0:25",
     ]
+
+
+def _until(predicate, seconds: float = 10.0) -> None:
+    import time
+
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "the progress thread said nothing"
+        time.sleep(0.005)
+
+
+def test_before_the_first_step_ends_the_thread_keeps_a_piped_run_speaking(monkeypatch):
+    import time
+
+    from rlsparse_check import phase
+
+    monkeypatch.setattr(phase, "QUIET", 0.0)  # the first step is long at once
+    out = io.StringIO()
+    progress = Progress("grpo seed 0", out, poll=0.001)
+    state = SimpleNamespace(global_step=0, max_steps=3)
+    progress.on_train_begin(None, state, None)
+    _until(lambda: out.getvalue())
+    progress.on_train_end(None, state, None)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "rlsparse-check: grpo seed 0: training: 0/3 steps in 0:00"
+    assert lines[-1].startswith("grpo seed 0: step 0/3")
+    ended = out.getvalue()
+    time.sleep(0.02)
+    assert out.getvalue() == ended  # the thread ended with the training
+    progress.stop()  # again: harmless
+
+
+def test_on_a_terminal_the_thread_redraws_the_bar_before_the_first_step():
+    out = Terminal()
+    progress = Progress("sft seed 0", out, poll=0.001)
+    progress.on_train_begin(None, SimpleNamespace(global_step=0, max_steps=4), None)
+    _until(lambda: out.getvalue())
+    progress.stop()
+    assert out.getvalue().startswith("\r[........................] sft seed 0: step 0/4")

@@ -98,16 +98,23 @@ def equivalent(
     n: int,
     min_n: int = 2,
     p_outside: float | None = None,
+    family: int | None = None,
 ) -> Decision:
     """TOST: ``diff`` with its ``1 - 2 alpha`` interval ``ci`` and adjusted p against
     ``(-margin, margin)``. ``p_outside``: the family-adjusted p-value of the opposite question
     (the difference lies outside the margin, ``1 - p`` of the TOST before correction; see
     :func:`rlsparse_check.stats.corrections.adjust_directional`): below ``alpha`` refutes, so
     refutation is corrected like support. Without it (a TOST of its own, no family) the raw
-    interval entirely outside the margin refutes."""
+    interval entirely outside the margin refutes. ``family`` (Bonferroni, m members): the p given
+    is the member's unadjusted TOST p and ``alpha`` is already the family level alpha / m, and
+    the reason says so."""
+    if family is None:
+        p_said = f"TOST adjusted p {p_text(p_adjusted)}"
+    else:
+        p_said = f"TOST unadjusted p {p_text(p_adjusted)} against alpha / {family} = {alpha:.3g}"
     why = (
         f"{what}: difference {diff:+.4f} ({100 * (1 - 2 * alpha):g}% CI {ci[0]:+.4f} to "
-        f"{ci[1]:+.4f}) vs margin +-{margin:.4g}, TOST adjusted p {p_text(p_adjusted)}"
+        f"{ci[1]:+.4f}) vs margin +-{margin:.4g}, {p_said}"
     )
     if p_adjusted is None:
         return verdict_of(False, False, why, n, min_n)

@@ -79,13 +79,14 @@ def _rate_parts(effect, alpha, margin, p, tost) -> list[tuple[str, Decision]]:
     )
     same = equivalent(
         f"{effect.algo}: lr {effect.rates[0]:g} x {effect.steps[0]} vs lr {effect.rates[1]:g} x "
-        f"{effect.steps[1]} steps (Bonferroni over {m}: unadjusted p against alpha / {m})",
+        f"{effect.steps[1]} steps (Bonferroni over {m})",
         effect.same_diff,
         tuple(ci),
         p_same,
         margin,
         level,
         n=f.n,
+        family=m,
     )
     return [("fixed steps", falls), ("fixed lr x steps", same)]
 

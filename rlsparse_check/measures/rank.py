@@ -41,6 +41,7 @@ about one ULP the full-rank reference cannot be told from the rank-1 one.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -55,7 +56,9 @@ __all__ = [
     "noise_floor_rank",
     "noise_floor_rank_ratio",
     "stored",
+    "stored_half_ulp",
     "stored_rank_ratio",
+    "StoredRatio",
     "planted_references",
 ]
 
@@ -107,20 +110,30 @@ def rank_ratio(update: object, rtol: float | None = None) -> float:
 
 
 def random_sparse_rank_ratio(
-    shape: tuple[int, int], density: float, seed: int = 0, rtol: float | None = None
+    shape: tuple[int, int],
+    density: float,
+    seed: int = 0,
+    rtol: float | None = None,
+    *,
+    ratio: Callable[[np.ndarray], float] | None = None,
 ) -> float:
     """Rank ratio of a random ``shape`` matrix with exactly ``round(density * m * n)`` nonzero
-    entries at uniformly random positions, standard normal values, float32, seeded."""
+    entries at uniformly random positions, standard normal values, float32, seeded. ``ratio``
+    (matrix -> rank ratio) counts it; by default :func:`rank_ratio` with ``rtol``. A caller that
+    counts spectra its own way passes its counter here, so the draws are these ones."""
     if len(shape) != 2 or min(shape) < 0:
         raise StatsInputError(f"shape must be (rows, cols), got {shape!r}")
     if not 0 <= density <= 1:
         raise StatsInputError(f"density must lie in [0, 1], got {density!r}")
+    if ratio is not None and rtol is not None:
+        raise StatsInputError("random_sparse_rank_ratio: give rtol or ratio, not both")
     rows, cols = (int(s) for s in shape)
     rng = np.random.default_rng(seed)
     matrix = np.zeros(rows * cols, np.float32)
     where = rng.choice(rows * cols, size=round(density * rows * cols), replace=False)
     matrix[where] = rng.standard_normal(where.size, dtype=np.float32)
-    return rank_ratio(matrix.reshape(rows, cols), rtol)
+    matrix = matrix.reshape(rows, cols)
+    return rank_ratio(matrix, rtol) if ratio is None else ratio(matrix)
 
 
 def _half_ulp_matrix(half_ulp: object, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -193,30 +206,47 @@ def stored(values: object, dtype: str) -> np.ndarray:
     raise StatsInputError(f"stored: dtype {dtype!r}: use bfloat16, float16, float32 or float64")
 
 
-def stored_rank_ratio(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> float:
-    """Rank ratio of the stored update ``w1 - w0`` above its storage noise floor (the base's
-    rounding counted too when ``rounded_base``: it was rounded from fp32 master weights)."""
+def stored_half_ulp(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> np.ndarray:
+    """The half-ULP bound of each entry's rounding error in the stored update ``w1 - w0``: the
+    tuned values' half-ULP in ``dtype``, combined with the base's when ``rounded_base``."""
     from rlsparse_check.measures.precision import half_ulp
 
     h = half_ulp(w1, dtype)
-    if rounded_base:
-        h = np.sqrt(half_ulp(w0, dtype) ** 2 + h**2)
+    return np.sqrt(half_ulp(w0, dtype) ** 2 + h**2) if rounded_base else h
+
+
+def stored_rank_ratio(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> float:
+    """Rank ratio of the stored update ``w1 - w0`` above its storage noise floor (the base's
+    rounding counted too when ``rounded_base``: it was rounded from fp32 master weights)."""
+    h = stored_half_ulp(w0, w1, dtype, rounded_base)
     return noise_floor_rank_ratio(w1 - w0, h, w1 != w0)
 
 
+#: ``(w0, w1, dtype, rounded_base) -> rank ratio`` of a stored update, as
+#: :func:`stored_rank_ratio` measures it.
+StoredRatio = Callable[[np.ndarray, np.ndarray, str, bool], float]
+
+
 def planted_references(
-    w0: np.ndarray, w1: np.ndarray, dtype: str, *, rounded_base: bool = False, seed: int = 0
+    w0: np.ndarray,
+    w1: np.ndarray,
+    dtype: str,
+    *,
+    rounded_base: bool = False,
+    seed: int = 0,
+    ratio: StoredRatio = stored_rank_ratio,
 ) -> tuple[float, float]:
     """``(full-rank reference, rank-1 reference)``: the rank ratio of a full-rank update of the
     same density and per-entry size as ``w1 - w0`` (same magnitudes at the same entries,
     independent random signs) and of a rank-1 update of the same Frobenius norm, each applied to
-    ``w0`` in float64, stored in ``dtype`` and measured by :func:`stored_rank_ratio`."""
+    ``w0`` in float64, stored in ``dtype`` and measured by ``ratio`` (by default
+    :func:`stored_rank_ratio`; a caller that counts spectra its own way passes its counter)."""
     rng = np.random.default_rng(seed)
     w0 = np.asarray(w0, dtype=np.float64)
     update = np.asarray(w1, dtype=np.float64) - w0
     signs = np.where(rng.random(update.shape) < 0.5, -1.0, 1.0)
-    full = stored_rank_ratio(w0, stored(w0 + signs * np.abs(update), dtype), dtype, rounded_base)
+    full = ratio(w0, stored(w0 + signs * np.abs(update), dtype), dtype, rounded_base)
     one = np.outer(rng.standard_normal(update.shape[0]), rng.standard_normal(update.shape[1]))
     one *= float(np.linalg.norm(update)) / float(np.linalg.norm(one))
-    rank_one = stored_rank_ratio(w0, stored(w0 + one, dtype), dtype, rounded_base)
+    rank_one = ratio(w0, stored(w0 + one, dtype), dtype, rounded_base)
     return full, rank_one

@@ -1,7 +1,8 @@
 """C7 on a checkpoint pair: which 2-D weights to measure, and each one's rank figures (above the
 storage floor, published-style, a random sparse matrix of its density, and the planted full-rank
 and rank-1 references stored and measured the same way), as :mod:`rlsparse_check.measures.rank`
-defines them.
+defines them. The references are that module's own draws: it takes the counter, and this one
+passes its Gram-eigenvalue count (:class:`Spectrum`).
 
 Cost. A full SVD of a 3584 x 3584 matrix takes about 40 s on two shared cores, and each weight
 needs four spectra (its update, the two planted references, the random sparse matrix), so a
@@ -34,7 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from rlsparse_check.errors import StatsInputError
-from rlsparse_check.measures.rank import default_rtol, storage_noise_floor, stored
+from rlsparse_check.measures.rank import (
+    default_rtol,
+    planted_references,
+    random_sparse_rank_ratio,
+    storage_noise_floor,
+    stored_half_ulp,
+)
 
 __all__ = [
     "RankFigures",
@@ -203,18 +210,10 @@ def sample_matrices(
                     "sample": how, "sampled_work": spent, "names": picked}  # fmt: skip
 
 
-def _half_ulp(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> np.ndarray:
-    from rlsparse_check.measures.precision import half_ulp
-
-    h = half_ulp(w1, dtype)
-    return np.sqrt(half_ulp(w0, dtype) ** 2 + h**2) if rounded_base else h
-
-
 def _stored_ratio(w0: np.ndarray, w1: np.ndarray, dtype: str, rounded_base: bool) -> float:
     """:func:`rlsparse_check.measures.rank.stored_rank_ratio`, counted by :class:`Spectrum`."""
-    update = w1 - w0
-    floor = storage_noise_floor(_half_ulp(w0, w1, dtype, rounded_base), w1 != w0)
-    spectrum = Spectrum(update)
+    floor = storage_noise_floor(stored_half_ulp(w0, w1, dtype, rounded_base), w1 != w0)
+    spectrum = Spectrum(w1 - w0)
     return spectrum.above(floor) / spectrum.full if spectrum.full else 0.0
 
 
@@ -223,27 +222,6 @@ def _published_ratio(update: np.ndarray) -> float:
     spectrum = Spectrum(update.astype(np.float32))
     rtol = default_rtol(update.shape, np.float32)
     return spectrum.above_relative(rtol) / spectrum.full if spectrum.full else 0.0
-
-
-def _random_sparse_ratio(shape: tuple[int, int], density: float, seed: int) -> float:
-    """:func:`rlsparse_check.measures.rank.random_sparse_rank_ratio`: the same draws."""
-    rows, cols = shape
-    rng = np.random.default_rng(seed)
-    matrix = np.zeros(rows * cols, np.float32)
-    where = rng.choice(rows * cols, size=round(density * rows * cols), replace=False)
-    matrix[where] = rng.standard_normal(where.size, dtype=np.float32)
-    return _published_ratio(matrix.reshape(rows, cols))
-
-
-def _references(w0, w1, dtype: str, rounded_base: bool, seed: int) -> tuple[float, float]:
-    """:func:`rlsparse_check.measures.rank.planted_references`: the same draws and storage."""
-    rng = np.random.default_rng(seed)
-    update = w1 - w0
-    signs = np.where(rng.random(update.shape) < 0.5, -1.0, 1.0)
-    full = _stored_ratio(w0, stored(w0 + signs * np.abs(update), dtype), dtype, rounded_base)
-    one = np.outer(rng.standard_normal(update.shape[0]), rng.standard_normal(update.shape[1]))
-    one *= float(np.linalg.norm(update)) / float(np.linalg.norm(one))
-    return full, _stored_ratio(w0, stored(w0 + one, dtype), dtype, rounded_base)
 
 
 def checkpoint_ranks(
@@ -272,8 +250,12 @@ def checkpoint_ranks(
             out.above[name] = _stored_ratio(w0, w1, dtype, rounded_base)
             out.published[name] = _published_ratio(w1 - w0)
             density = float(np.count_nonzero(w1 != w0)) / w1.size
-            out.random_sparse[name] = _random_sparse_ratio(w1.shape, density, i)
+            out.random_sparse[name] = random_sparse_rank_ratio(
+                w1.shape, density, i, ratio=_published_ratio
+            )
             if planted:
-                full, one = _references(w0, w1, dtype, rounded_base, seed=i)
+                full, one = planted_references(
+                    w0, w1, dtype, rounded_base=rounded_base, seed=i, ratio=_stored_ratio
+                )
                 out.full_reference[name], out.rank_one[name] = full, one
     return out

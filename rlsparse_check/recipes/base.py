@@ -86,9 +86,10 @@ def base_entry(
     )
 
     def build(tmp: Path) -> None:
+        from rlsparse_check.phase import Phase
         from rlsparse_check.recipes.quiet import quiet
 
-        with quiet():
+        with Phase(f"base checkpoint of {model.name} in {save_dtype}").running(), quiet():
             net, tokenizer = models.load_model(source, "cpu")
             save_checkpoint(net, tokenizer, tmp, save_dtype)
 

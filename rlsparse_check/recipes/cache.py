@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from rlsparse_check.cache_root import default_root
 from rlsparse_check.recipes.store import MANIFEST, publish, sha256_file
 
 __all__ = [
@@ -34,11 +35,6 @@ __all__ = [
     "write_manifest",
     "verify_manifest",
 ]
-
-
-def default_root() -> Path:
-    env = os.environ.get("RLSPARSE_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "rlsparse-check"
 
 
 def cache_key(payload: dict[str, Any]) -> str:

@@ -75,10 +75,12 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
         progress=progress,
         callbacks=[guard.callback()] if guard else [],
     )
+    shown = None
     if progress:
         from rlsparse_check.recipes.progress import Progress
 
-        job.callbacks.append(Progress(f"{spec.algo} seed {spec.seed}"))
+        shown = Progress(f"{spec.algo} seed {spec.seed}")
+        job.callbacks.append(shown)
     builder = _builders()[spec.algo]
     trained = time.perf_counter()
     with quiet():
@@ -87,6 +89,9 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
             trainer.train()
         except (ValueError, TypeError, RuntimeError) as error:
             raise TrainingError(f"{spec.algo} on {spec.model}: training failed: {error}") from error
+        finally:
+            if shown is not None:
+                shown.stop()  # a failed run's progress thread ends with it
     train_time = time.perf_counter() - trained
     model = trainer.accelerator.unwrap_model(trainer.model)
     args, history = trainer.args, trainer.state.log_history
@@ -112,7 +117,7 @@ def execute(run: ResolvedRun, tmp: Path, progress: bool, cache: RunCache) -> Non
     del model, net
     _collect(run)
     saved, _ = load_model(tmp, device)
-    after = evaluate(saved, tokenizer, problems, task, spec.eval_samples)
+    after = evaluate(saved, tokenizer, problems, task, spec.eval_samples, "eval after training")
     record = {
         "algo": spec.algo,
         "model": spec.model,

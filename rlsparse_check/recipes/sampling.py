@@ -199,11 +199,18 @@ def evaluate(
     def greedily(done: int, total: int) -> None:
         phase(len(prompts) * samples + done, rows)
 
-    drawn = generate(
-        model, tokenizer, prompts, k=samples, greedy=False, seed=EVAL_SEED, report=sampled, **length
-    )
-    greedy = generate(model, tokenizer, prompts, greedy=True, report=greedily, **length)
-    phase.end()
+    with phase.running():  # between batches too: one batch of a real model can take minutes
+        drawn = generate(
+            model,
+            tokenizer,
+            prompts,
+            k=samples,
+            greedy=False,
+            seed=EVAL_SEED,
+            report=sampled,
+            **length,
+        )
+        greedy = generate(model, tokenizer, prompts, greedy=True, report=greedily, **length)
     rewards, variance = [], 0.0
     for group, p in zip(drawn, problems, strict=True):
         r = [task.score(c, p) for c in group]
