@@ -3,11 +3,12 @@ estimate of their time and memory (``--plan``), and the ``--budget`` check.
 
 The runs come from the design (:func:`rlsparse_check.design.conditions_for`) exactly as the
 up-front trainer will ask for them; nothing is trained here but the short probe of
-:mod:`rlsparse_check.recipes.estimate`. A masked run (C4) trains inside the update mask of its
-full run, which exists only once that run is trained: it is listed as not cached. When the
-estimate of the runs to train is over ``--budget``, :func:`over_budget` computes, for each way of
-asking for less (fewer seeds, fewer steps, fewer algorithms, fewer claims), the estimate it
-would give.
+:mod:`rlsparse_check.recipes.estimate`. A run's estimate holds its eval (the probe's seconds per
+eval completion x the completions of its eval); the wall time adds the base's full eval, once.
+A masked run (C4) trains inside the update mask of its full run, which exists only once that
+run is trained: it is listed as not cached. When the estimate of the runs to train is over
+``--budget``, :func:`over_budget` computes, for each way of asking for less (fewer seeds, fewer
+steps, fewer algorithms, fewer claims), the estimate it would give.
 """
 
 from __future__ import annotations
@@ -139,8 +140,8 @@ def plan_lines(plan: Plan, probe: Probe, where: str, per_worker_runs: int = 1) -
     lines.append(
         "evals estimated from the probe: its seconds per completion x each run's eval of "
         f"{' or '.join(map(str, evals)) or 0} completions (eval problems x (samples + 1 greedy)), "
-        f"and the base's full eval once before training, about {clock(plan.before)} "
-        "(none if stored)"
+        f"and the base's full eval once before training, about {clock(plan.before)} (counted "
+        "in the wall time; skipped when already stored)"
     )
     if probe.scaled:
         lines.append(
