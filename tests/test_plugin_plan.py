@@ -50,6 +50,38 @@ def test_plan_lists_every_run_with_its_cache_state_and_estimate(
     )
 
 
+def test_each_run_pays_for_its_eval_and_the_base_eval_once_at_the_probed_decode_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An estimate that ignored the eval's size (problems x (samples + 1 greedy)) fails here."""
+    import dataclasses
+
+    monkeypatch.setattr(run, "lookup", lambda spec, cache: None)
+    probe = dataclasses.replace(PROBE, decode=0.01, scaled="grpo steps of 8 of 64 completions")
+    plans = {}
+    for samples in (2, 8):
+        factory = fake_factory(Settings(seeds=1, algos=("grpo",)))
+        factory.spec = factory.resolved = lambda c, seed, f=factory.spec, k=samples: (
+            dataclasses.replace(f(c, seed), eval_samples=k)
+        )
+        plans[samples] = planning.make_plan(factory, {"C8"}, probe, workers=1)
+    runs = {k: p.runs[0] for k, p in plans.items()}
+    assert (runs[2].evals, runs[8].evals) == (100 * 3, 100 * 9)  # add: 100 eval problems
+    assert runs[8].seconds - runs[2].seconds == pytest.approx(0.01 * 600)
+    assert runs[2].seconds == pytest.approx(run_seconds(PROBE, "grpo", 150) + 3.0)
+    assert plans[8].before == pytest.approx(9.0)  # the base's full eval, once
+    assert plans[8].wall == pytest.approx(runs[8].seconds + PROBE.startup + 9.0)
+    lines = planning.plan_lines(plans[8], probe, "1 local worker(s) on cpu0")
+    assert "eval 0.01 s per completion" in lines[-4]
+    assert lines[-3].startswith(
+        "evals estimated from the probe: its seconds per completion x each run's eval of 900 "
+        "completions (eval problems x (samples + 1 greedy)), and the base's full eval once"
+    )
+    assert lines[-2].startswith("bounded probe (grpo steps of 8 of 64 completions): steps scaled")
+    unbounded = planning.plan_lines(plans[8], PROBE, "1 local worker(s) on cpu0")
+    assert not any(line.startswith("bounded probe") for line in unbounded)
+
+
 def test_masked_runs_come_in_a_second_wave_and_count_as_not_cached(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -205,6 +237,17 @@ def test_a_real_model_plan_says_its_base_accuracy_is_a_bounded_estimate(
     assert lines[0] == (
         "rlsparse-check: base eval accuracy 12.5% on add on 16 of 200 eval problems, greedy "
         "(plan estimate; the full eval runs when training starts)"
+    )
+    monkeypatch.setattr(
+        measured,
+        "base_eval",
+        lambda *a, **k: {"accuracy": 0.5, "n": 12, "cut": 4, "of": 200, "bounded": True},
+    )
+    settings = Settings(seeds=1, algos=("grpo",), plan=True)
+    pretrain._say_headroom(config, settings, factory)
+    assert lines[-1] == (
+        "rlsparse-check: base eval accuracy 50.0% on add on 12 of 200 eval problems, greedy, "
+        "4 cut by its time cap (plan estimate; the full eval runs when training starts)"
     )
 
 

@@ -44,3 +44,34 @@ def test_the_runs_of_a_base_evaluate_it_once_and_train_the_same_bits(tmp_path, m
     cheap = train(RunSpec(algo="sft", steps=2, device="cpu", eval_samples=2), cache=cache)
     assert cheap.record.eval["before"]["samples"] == 2  # another count: another stored eval
     assert len(list((tmp_path / "c" / "evals").glob("*.json"))) == 2
+
+
+def test_the_bounded_eval_of_a_plan_stops_at_its_time_budget(monkeypatch):
+    """Problems decoded four at a time; no chunk starts past the budget and the one running
+    when it ends is stopped (the batched decoder's time cap) and counted as cut."""
+    import time
+    from types import SimpleNamespace
+
+    from rlsparse_check.recipes import batched, headroom
+    from rlsparse_check.tasks import prompts
+
+    now = [0.0]
+    caps = []
+
+    def decode(net, tokenizer, texts, *, max_new_tokens, max_time):
+        caps.append(max_time)
+        now[0] += min(10.0, max_time)  # a chunk takes 10 s unless the cap stops it
+        return [[text] for text in texts]
+
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(batched, "generate_batched", decode)
+    monkeypatch.setattr(prompts, "rendered", lambda task, problems, tokenizer: problems)
+    pool = [SimpleNamespace(prompt=str(i), answer=str(i % 2)) for i in range(40)]
+    task = SimpleNamespace(
+        eval=pool, kind="rg", name="x", max_new_tokens=256, score=lambda c, p: float(p.answer)
+    )
+    result = headroom._bounded(None, None, task, 16, 25.0)
+    assert caps == [25.0, 15.0, 5.0]
+    assert (result["n"], result["cut"], result["of"], result["bounded"]) == (12, 4, 40, True)
+    assert result["seconds"] == 25.0 and 0 <= result["accuracy"] <= 1
+    assert result["accuracy"] == result["greedy"]

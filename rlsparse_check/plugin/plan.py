@@ -3,11 +3,12 @@ estimate of their time and memory (``--plan``), and the ``--budget`` check.
 
 The runs come from the design (:func:`rlsparse_check.design.conditions_for`) exactly as the
 up-front trainer will ask for them; nothing is trained here but the short probe of
-:mod:`rlsparse_check.recipes.estimate`. A masked run (C4) trains inside the update mask of its
-full run, which exists only once that run is trained: it is listed as not cached. When the
-estimate of the runs to train is over ``--budget``, :func:`over_budget` computes, for each way of
-asking for less (fewer seeds, fewer steps, fewer algorithms, fewer claims), the estimate it
-would give.
+:mod:`rlsparse_check.recipes.estimate`. A run's estimate holds its eval (the probe's seconds per
+eval completion x the completions of its eval); the wall time adds the base's full eval, once.
+A masked run (C4) trains inside the update mask of its full run, which exists only once that
+run is trained: it is listed as not cached. When the estimate of the runs to train is over
+``--budget``, :func:`over_budget` computes, for each way of asking for less (fewer seeds, fewer
+steps, fewer algorithms, fewer claims), the estimate it would give.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Planned:
     wave: int  # 0: usual runs; 1: masked runs, after the runs whose masks they need
     cached: bool
     seconds: float  # estimate; 0 when cached
+    evals: int = 0  # completions its eval decodes
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Plan:
     runs: list[Planned]
     wall: float
     workers: int
+    before: float = 0.0  # the base's full eval, once before training (in ``wall``)
 
     @property
     def to_train(self) -> list[Planned]:
@@ -56,6 +59,18 @@ class Plan:
     @property
     def work(self) -> float:
         return sum(r.seconds for r in self.runs)
+
+
+def eval_completions(spec: Any) -> int:
+    """Completions one eval of the resolved run ``spec`` decodes: each eval problem's sampled
+    ones (``eval_samples``, by default :func:`~rlsparse_check.recipes.sampling.eval_samples`)
+    and a greedy one (:func:`~rlsparse_check.recipes.sampling.evaluate`)."""
+    from rlsparse_check.recipes.sampling import eval_samples
+    from rlsparse_check.tasks import get_task
+
+    problems = len(get_task(spec.task).eval)
+    samples = spec.eval_samples if spec.eval_samples is not None else eval_samples(problems)
+    return problems * (samples + 1)
 
 
 def clock(seconds: float) -> str:
@@ -92,14 +107,16 @@ def make_plan(
                     memo[spec] = lookup(spec, factory.cache) is not None
                 cached = memo[spec]
             r = spec.resolved(builtin=builtin)
-            seconds = 0.0 if cached else run_seconds(probe, r.algo, r.steps)
+            evals = eval_completions(r)
+            seconds = 0.0 if cached else run_seconds(probe, r.algo, r.steps, evals)
             wave = 1 if condition.mask else 0
-            runs.append(
-                Planned(condition.label(seed), r.algo, r.steps, r.lr, wave, cached, seconds)
-            )
+            label = condition.label(seed)
+            runs.append(Planned(label, r.algo, r.steps, r.lr, wave, cached, seconds, evals))
     waves = [[r.seconds for r in runs if r.wave == w and not r.cached] for w in (0, 1)]
     workers = max(1, min(workers, max(len(w) for w in waves)))
-    return Plan(runs, wall_seconds(waves, workers, probe.startup), workers)
+    todo = [r for r in runs if not r.cached]
+    before = probe.decode * todo[0].evals if todo else 0.0
+    return Plan(runs, wall_seconds(waves, workers, probe.startup) + before, workers, before)
 
 
 def plan_lines(plan: Plan, probe: Probe, where: str, per_worker_runs: int = 1) -> list[str]:
@@ -115,10 +132,24 @@ def plan_lines(plan: Plan, probe: Probe, where: str, per_worker_runs: int = 1) -
         f"{a} {probe.per_step[a]:.2f} s/step + {probe.overhead[a]:.1f} s" for a in probe.per_step
     )
     lines.append(
-        f"probe ({probe.model} on {probe.device}): {probed}; worker start {probe.startup:.1f} s; "
-        f"peak memory {_bytes(probe.peak_bytes)} per run ({probe.memory})"
+        f"probe ({probe.model} on {probe.device}): {probed}; eval {probe.decode:.3g} s per "
+        f"completion; worker start {probe.startup:.1f} s; peak memory "
+        f"{_bytes(probe.peak_bytes)} per run ({probe.memory})"
     )
     todo = plan.to_train
+    evals = sorted({r.evals for r in todo})
+    lines.append(
+        "evals estimated from the probe: its seconds per completion x each run's eval of "
+        f"{' or '.join(map(str, evals)) or 0} completions (eval problems x (samples + 1 greedy)), "
+        f"and the base's full eval once before training, about {clock(plan.before)} (counted "
+        "in the wall time; skipped when already stored)"
+    )
+    if probe.scaled:
+        lines.append(
+            f"bounded probe ({probe.scaled}): steps scaled linearly to the runs' settings, so "
+            "per-step figures are estimates; its peak memory is a bounded step's (longer "
+            "completions need more)"
+        )
     lines.append(
         f"estimate: {len(todo)} of {len(plan.runs)} runs to train, {clock(plan.work)} of "
         f"training, about {clock(plan.wall)} on {plan.workers} worker(s) ({where}); peak memory "

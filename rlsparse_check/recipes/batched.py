@@ -42,9 +42,11 @@ def generate_batched(
     rows: int = ROWS,
     stop: Sequence[str] = STOP,
     report: Callable[[int, int], None] | None = None,
+    max_time: float | None = None,
 ) -> list[list[str]]:
     """``k`` completions per prompt (greedy: ``k`` identical ones), decoded without specials.
-    ``report(done, total)`` is called after each batch with the rows decoded so far."""
+    ``report(done, total)`` is called after each batch with the rows decoded so far.
+    ``max_time``: seconds after which a batch's decoding stops (transformers' own time cap)."""
     import torch
     from transformers import GenerationConfig
 
@@ -56,6 +58,7 @@ def generate_batched(
         "pad_token_id": pad,
         "num_return_sequences": 1,  # a sampled prompt's k rows are expanded with its cache
         "do_sample": not greedy,
+        "max_time": max_time,
     }
     if not greedy:  # the full distribution at ``temperature``, as the exact-length path draws
         settings.update(temperature=temperature, top_k=0, top_p=1.0)

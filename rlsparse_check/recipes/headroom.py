@@ -23,11 +23,18 @@ __all__ = ["PLAN_PROBLEMS", "PLAN_SEED", "base_accuracy", "base_eval", "check_he
 
 #: Folder of the run cache that keeps each base's eval ("before" of every run of that base).
 EVALS = "evals"
-#: A plan's bounded eval: this many eval problems (a seeded subset), one greedy answer each,
-#: so that ``--plan`` on a real model on a CPU takes minutes, not the hours of the full eval.
+#: A plan's bounded eval: at most this many eval problems (a seeded subset), one greedy answer
+#: each, so that ``--plan`` on a real model on a CPU takes minutes, not the hours of the full eval.
 PLAN_PROBLEMS = 16
 #: Seed of the bounded eval's subset of problems.
 PLAN_SEED = 4321
+#: Wall-clock budget of the bounded eval (seconds): problems are decoded :data:`PLAN_CHUNK` at a
+#: time, no chunk starts once the budget is spent, and a chunk still decoding when it runs out
+#: stops there (its answers are scored as written, as a completion cut at ``max_new_tokens`` is).
+#: A harness reason: the whole plan of a 135 M model must show in under 5 minutes on 2 cores.
+PLAN_SECONDS = 60.0
+#: Problems decoded together by the bounded eval.
+PLAN_CHUNK = 4
 
 
 def base_eval(
@@ -38,6 +45,7 @@ def base_eval(
     cache_root: Path,
     *,
     limit: int | None = None,
+    seconds: float = PLAN_SECONDS,
 ) -> dict[str, Any]:
     """The eval of the stored base ``folder`` (weights ``weights_sha256``) on ``spec``'s task
     and sample count: computed by the first run of that base, task, count and device and read
@@ -45,9 +53,10 @@ def base_eval(
     bits whether it computed the eval or read it). The one store of a base's eval: the
     session's headroom line reads it too.
 
-    ``limit``: the bounded eval of a plan instead, ``limit`` eval problems drawn with
-    :data:`PLAN_SEED`, one greedy answer each (``accuracy`` is their greedy accuracy;
-    ``bounded`` says it, ``of`` the size of the eval split)."""
+    ``limit``: the bounded eval of a plan instead, at most ``limit`` eval problems drawn with
+    :data:`PLAN_SEED`, one greedy answer each, within ``seconds`` (:data:`PLAN_SECONDS`):
+    ``accuracy`` is their greedy accuracy, ``n`` the problems done, ``cut`` those stopped by the
+    time cap, ``of`` the size of the eval split, ``bounded`` says it."""
     import torch
 
     from rlsparse_check.atomic import write_json
@@ -57,7 +66,7 @@ def base_eval(
     identity = [weights_sha256, spec.task, spec.to_dict().get("task_identity"), spec.eval_samples]
     identity += [device, EVAL_SEED, torch.__version__]
     if limit is not None:
-        identity += ["bounded", limit, PLAN_SEED]
+        identity += ["bounded", limit, PLAN_SEED, seconds, PLAN_CHUNK]
     key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     stored = Path(cache_root) / EVALS / f"{key}.json"
     try:
@@ -69,13 +78,16 @@ def base_eval(
     if limit is None:
         result = evaluate(net, tokenizer, task.eval, task, spec.eval_samples)
     else:
-        result = _bounded(net, tokenizer, task, limit)
+        result = _bounded(net, tokenizer, task, limit, seconds)
     stored.parent.mkdir(parents=True, exist_ok=True)
     write_json(stored, result)
     return result
 
 
-def _bounded(net: Any, tokenizer: Any, task: Any, limit: int) -> dict[str, Any]:
+def _bounded(net: Any, tokenizer: Any, task: Any, limit: int, seconds: float) -> dict[str, Any]:
+    import time
+
+    from rlsparse_check.recipes.batched import generate_batched
     from rlsparse_check.recipes.progress import Phase
     from rlsparse_check.recipes.sampling import generate
     from rlsparse_check.tasks.problem import draw
@@ -83,25 +95,34 @@ def _bounded(net: Any, tokenizer: Any, task: Any, limit: int) -> dict[str, Any]:
 
     pool = list(task.eval)
     chosen = rendered(task, draw(pool, min(limit, len(pool)), PLAN_SEED), tokenizer)
-    phase = Phase(f"plan eval on {len(chosen)} of {len(pool)} {task.name} problems", "answers")
-    out = generate(
-        net,
-        tokenizer,
-        [p.prompt for p in chosen],
-        greedy=True,
-        max_new_tokens=task.max_new_tokens,
-        use_cache=True,
-        batched=task.kind != "builtin",
-        report=lambda done, total: phase(done, len(chosen)),
-    )
+    what = f"plan eval on at most {len(chosen)} of {len(pool)} {task.name} problems"
+    phase = Phase(f"{what} (greedy, capped at {seconds:.0f} s)", "answers")
+    began = time.perf_counter()
+    solved, cut = [], 0
+    for start in range(0, len(chosen), PLAN_CHUNK):
+        left = seconds - (time.perf_counter() - began)
+        if solved and left <= 0:
+            break
+        chunk = chosen[start : start + PLAN_CHUNK]
+        prompts, tokens = [p.prompt for p in chunk], task.max_new_tokens
+        called = time.perf_counter()
+        if task.kind == "builtin":
+            out = generate(net, tokenizer, prompts, max_new_tokens=tokens, use_cache=True)
+        else:  # batched decoding, stopped inside the chunk when the budget runs out
+            budget = max(left, 1.0)
+            out = generate_batched(net, tokenizer, prompts, max_new_tokens=tokens, max_time=budget)
+            cut += len(chunk) * (time.perf_counter() - called >= budget)
+        solved += [task.score(c[0], p) for c, p in zip(out, chunk, strict=True)]
+        phase(len(solved), len(chosen))
     phase.end()
-    solved = [task.score(c[0], p) for c, p in zip(out, chosen, strict=True)]
     accuracy = sum(solved) / len(solved) if solved else 0.0
     return {
         "accuracy": accuracy,
         "greedy": accuracy,
         "n": len(solved),
+        "cut": cut,
         "of": len(pool),
+        "seconds": round(time.perf_counter() - began, 1),
         "bounded": True,
     }
 
