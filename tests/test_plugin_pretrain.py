@@ -54,7 +54,9 @@ def _session_under_budget(budget: str, monkeypatch: Any, hours: float) -> list:
     )
     workers = SimpleNamespace(device="cpu", probe_slot=lambda: None, count=lambda n: 1)
     config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
-    factory = SimpleNamespace(cache=SimpleNamespace(root="unused"), settings=settings)
+    factory = SimpleNamespace(
+        cache=SimpleNamespace(root="unused"), settings=settings, design=_DESIGN, resolved=_none
+    )
     pretrain._estimates(config, settings, factory, {"C1"}, {}, workers)
     return exits
 
@@ -108,6 +110,8 @@ def _plan_output(monkeypatch: Any, capsys: Any, hours: float, builtin: bool, bud
         cache=SimpleNamespace(root="unused"),
         settings=settings,
         model=SimpleNamespace(is_builtin=builtin),
+        design=_DESIGN,
+        resolved=_none,
     )
     with pytest.raises(_Exited):
         pretrain._estimates(config, settings, factory, {"C1", "C7"}, {}, workers)
@@ -160,3 +164,10 @@ def test_the_sessions_long_phases_speak_through_the_terminal_reporter(tmp_path, 
     assert lines[0] == said and len(lines) == 3, lines
     assert lines[1].startswith("rlsparse-check: converting broken.gguf: running for 0:0")
     assert lines[2].startswith("rlsparse-check: converting broken.gguf: stopped after 0:0")
+
+
+def _none(*args: Any) -> None:
+    return None
+
+
+_DESIGN = SimpleNamespace(primary="grpo", usual=_none)

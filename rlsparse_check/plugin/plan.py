@@ -26,6 +26,7 @@ __all__ = [
     "Plan",
     "check_memory",
     "clock",
+    "fitting_lines",
     "make_plan",
     "memory_warning",
     "over_budget",
@@ -217,6 +218,23 @@ def over_budget(
 #: ``--plan`` on a CPU for a model other than the built-ins, without ``--budget``: what fits in
 #: this many seconds (an hour: a session a CPU user can wait for) is shown beside the plan.
 CPU_HOUR = 3600.0
+
+
+def fitting_lines(
+    settings: Any, claims: set[str], plan: Plan, estimate: Any, paths: dict, cpu_real: bool
+) -> list[str]:
+    """``--plan``'s ways to ask for less that fit ``--budget``, or :data:`CPU_HOUR` for a model
+    other than the built-ins on a CPU (``cpu_real``); none when the plan fits."""
+    within = settings.budget or (CPU_HOUR if cpu_real else None)
+    if not within or plan.wall <= within:
+        return []
+    given = "--budget" if settings.budget else "on this CPU"
+    ways = over_budget(settings, claims, within, estimate, paths)
+    return [
+        f"rlsparse-check: what fits in {clock(within)} ({given}):",
+        *(ways or ["  none found: raise --budget or add workers"]),
+    ]
+
 
 #: A session's runs must leave this share of the free memory unused: the probe's peak is a short
 #: run's, and a longer one (longer completions, a fuller optimizer state) can reach beyond it.
