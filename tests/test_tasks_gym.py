@@ -156,7 +156,8 @@ def test_a_tiny_bpe_model_trains_two_steps_on_a_gym_task(algo, tiny_bpe_model, t
     run = train(spec, cache=RunCache(tmp_path / "cache"))
     record = run.record.to_json()
     assert record["task"] == SMALL and record["spec"]["task_identity"] == {
-        "reasoning-gym": "0.1.25"
+        "reasoning-gym": "0.1.25",
+        "prompt": "answer tags, 2 shots",
     }
     assert record["eval"]["before"]["n"] == gym.EVAL_SIZE
     assert record["trainer_args"]["max_steps"] == 2
