@@ -56,7 +56,7 @@ def generate_batched(
         "max_new_tokens": max_new_tokens,
         "eos_token_id": eos,
         "pad_token_id": pad,
-        "num_return_sequences": 1,  # a sampled prompt's k rows are expanded with its cache
+        "num_return_sequences": 1,  # _shared lays out a sampled prompt's k rows
         "do_sample": not greedy,
         "max_time": max_time,
     }
@@ -71,12 +71,12 @@ def generate_batched(
     was_training = model.training
     model.eval()
     devices = [device] if device.type == "cuda" else []
+    width = 1 if greedy else k  # rows decoded per prompt
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             for start in range(0, len(order), per_batch):
                 members = order[start : start + per_batch]
-                width = 1 if greedy else k
                 inputs = _shared(model, [encoded[i] for i in members], width, pad, device)
                 length = inputs["input_ids"].shape[1]
                 criteria = [_Closed(tokenizer, stop, length)] if stop else []
@@ -118,10 +118,10 @@ def _shared(
     ids, mask = ids.repeat_interleave(k, dim=0), mask.repeat_interleave(k, dim=0)
     if common == 0:
         return {"input_ids": ids, "attention_mask": mask}
+    rows = ids.shape[0]
     head = torch.tensor([list(first[:common])], device=device)
     cache = model(input_ids=head, use_cache=True, logits_to_keep=1).cache
-    cache.batch_repeat_interleave(ids.shape[0])
-    rows = ids.shape[0]
+    cache.batch_repeat_interleave(rows)
     return {
         "input_ids": torch.cat([head.expand(rows, common), ids], dim=1),
         "attention_mask": torch.cat([torch.ones_like(head).expand(rows, common), mask], dim=1),

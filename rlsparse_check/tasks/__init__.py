@@ -106,8 +106,7 @@ def get_task(name: str = DEFAULT_TASK) -> Task:
     if kind == "rg" and rest:
         from rlsparse_check.tasks.gym import build as build_gym
 
-        data_set, _, settings = rest.partition(":")
-        return build_gym(name, data_set, parse_settings(name, settings))
+        return build_gym(name, *_gym_parts(name))
     if kind == "jsonl" and rest:
         from rlsparse_check.tasks.jsonl import build as build_jsonl
 
@@ -128,8 +127,7 @@ def check_task(name: str) -> None:
     if kind == "rg" and rest:
         from rlsparse_check.tasks.gym import check
 
-        data_set, _, settings = rest.partition(":")
-        check(name, data_set, parse_settings(name, settings))
+        check(name, *_gym_parts(name))
     else:
         get_task(name)
 
@@ -142,9 +140,15 @@ def task_identity(name: str) -> dict[str, str]:
         from rlsparse_check.tasks.prompts import SHOTS, prompt_identity
 
         check_task(name)
-        settings = parse_settings(name, str(name).split(":", 2)[2] if name.count(":") > 1 else "")
-        return dict([("reasoning-gym", RG_VERSION), prompt_identity(settings.get("shots", SHOTS))])
+        shots = _gym_parts(name)[1].get("shots", SHOTS)
+        return dict([("reasoning-gym", RG_VERSION), prompt_identity(shots)])
     return dict(get_task(name).identity)
+
+
+def _gym_parts(name: str) -> tuple[str, dict[str, Any]]:
+    """``rg:NAME[:settings]`` -> the data set's name and its parsed settings."""
+    data_set, _, settings = str(name).partition(":")[2].partition(":")
+    return data_set, parse_settings(name, settings)
 
 
 def parse_settings(name: str, text: str) -> dict[str, Any]:
