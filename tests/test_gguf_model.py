@@ -85,6 +85,32 @@ def test_a_gguf_transformers_cannot_load_leaves_no_half_written_folder(tmp_path,
     assert leftovers(root) == []
 
 
+@pytest.mark.parametrize(
+    ("info", "named"),
+    [
+        ({"missing_keys": ["model.layers.0.mlp.up_proj.weight"]}, "model.layers.0.mlp.up_proj"),
+        ({"missing_keys": [], "mismatched_keys": [("lm_head.weight", (3, 8), (5, 8))]}, "lm_head"),
+    ],
+)
+def test_a_gguf_that_leaves_weights_at_random_is_refused(tmp_path, root, monkeypatch, info, named):
+    """transformers fills the weights a GGUF lacks at random (with a warning the conversion
+    silences): such a checkpoint must not pass for the pretrained model."""
+    import transformers
+
+    from rlsparse_check.models import build_config
+
+    net = transformers.AutoModelForCausalLM.from_config(build_config("tiny-llama"))
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", lambda **kw: object())
+    monkeypatch.setattr(
+        transformers.AutoModelForCausalLM, "from_pretrained", lambda **kw: (net, info)
+    )
+    partial = write_gguf(tmp_path / "partial.gguf")
+    with pytest.raises(ModelUnavailableError, match="lacks 1 weight tensor") as error:
+        gguf_model.convert(partial)
+    assert str(partial) in str(error.value) and named in str(error.value)
+    assert leftovers(root) == []
+
+
 def test_the_command_line_exits_2_on_a_bad_gguf(tmp_path, root, capsys):
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(write_gguf(tmp_path / "w.gguf").read_bytes()[:100])

