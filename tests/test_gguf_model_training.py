@@ -1,7 +1,8 @@
 """Slow tier: the built-in real model end to end. The packaged GGUF converts to the weights
 transformers reads; smollm2-135m trains a few GRPO steps on its default reasoning-gym task, from
 a base with room to learn, and on a JSONL task with the figures of a real model; checkpoint mode
-reads the converted base and two runs."""
+reads the converted base and two runs; ``--plan`` probes the model once and says what fits an
+hour of this CPU."""
 
 from __future__ import annotations
 
@@ -143,3 +144,21 @@ def test_grpo_on_a_jsonl_task_and_checkpoint_mode_reads_the_runs(real, tmp_path)
     assert sum(summary[v] for v in ("reproduced", "not_reproduced", "inconclusive")) == len(
         verdicts
     )
+
+
+def test_the_plan_of_the_real_model_probes_it_once_and_says_what_fits_an_hour(real):
+    spec, cache = real
+    args = [sys.executable, "-m", "pytest", "claims/", "-p", "no:xdist", "-q", "-s", "--plan"]
+    args += ["--model", "smollm2-135m", "--device", "cpu"]
+    env = {**__import__("os").environ, "RLSPARSE_CACHE": str(cache.root)}
+    runs = [subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)]
+    runs.append(subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env))
+    first, again = (r.stdout + r.stderr for r in runs)
+    assert [r.returncode for r in runs] == [0, 0], first[-3000:]
+    assert "probing smollm2-135m on cpu" in first and "probing" not in again
+    assert "probe: grpo on smollm2-135m" in first and "on 16 of 200 eval problems" in first
+    assert "bounded probe (grpo steps of 8 of 64 completions)" in first
+    assert "what fits in 60.0 min (on this CPU)" in first
+    stored = [json.loads(p.read_text()) for p in (cache.root / "probes").glob("*.json")]
+    assert len(stored) == 1 and stored[0]["per_step"]["grpo"] > stored[0]["per_step"]["sft"] > 0
+    assert 1e8 < stored[0]["peak_bytes"] < 24e9 and stored[0]["decode"] > 0
