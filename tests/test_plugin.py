@@ -78,6 +78,10 @@ def test_options_are_listed_under_one_heading_in_help(pytester):
     ]:
         assert re.search(rf"\s{option}[ =]", section), option
     assert re.search(r"source:\s+paper", section) and re.search(r"source:\s+harness", section)
+    from rlsparse_check.tasks import MODEL_TASKS
+
+    flat = "".join(section.split())
+    assert f"smollm2-135m:{MODEL_TASKS['smollm2-135m'][0]};" in flat  # --task's default, read
 
 
 def test_command_line_beats_pyproject_which_beats_defaults(pytester):

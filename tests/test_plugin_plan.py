@@ -113,6 +113,20 @@ def test_budget_suggestions_each_carry_the_estimate_they_would_give() -> None:
     ]
 
 
+def test_when_no_single_way_fits_the_plan_names_the_claims_that_fit_them_together() -> None:
+    paths = {"C1": "claims/test_c1.py", "C7": "claims/test_c7.py"}
+    settings = Settings(seeds=3)  # fewest single asks: 900 (grpo), 30 (--steps 1): all over 20
+    lines = planning.over_budget(settings, {"C1", "C7"}, 20, fake_estimate, paths)
+    assert all(line.endswith("(still over)") for line in lines[:3]) and len(lines) == 4
+    assert lines[3] == (
+        "  together: --seeds 2 --algos grpo --steps 9, only C1 (claims/test_c1.py): about 18 s; "
+        "9 of the recipe's 150 steps: runs that do not learn in them leave the claims guarded by "
+        "learning undecided"
+    )
+    lines = planning.over_budget(settings, {"C1", "C7"}, 1, fake_estimate, paths)
+    assert len(lines) == 3 and not any("together" in line for line in lines)
+
+
 def test_clock() -> None:
     assert [planning.clock(s) for s in (42, 750, 7200)] == ["42 s", "12.5 min", "2.0 h"]
 
@@ -285,35 +299,3 @@ def test_a_base_at_its_ceiling_is_named_with_the_option_that_changes_the_difficu
         "is all wrong, so RL gets no signal, and the claims cannot be decided; make the task "
         "easier, e.g. --task rg:chain_sum:min_terms=2,max_terms=3,min_digits=1,max_digits=2"
     )
-
-
-def test_runs_that_would_not_fit_the_memory_stop_before_training_with_what_would(monkeypatch):
-    import dataclasses
-
-    from rlsparse_check.errors import OptionError
-
-    gib = 1024**3
-    peak = dataclasses.replace(PROBE, peak_bytes=8 * gib, device="cpu", memory="cpu peak RSS")
-    assert planning.memory_warning(peak, 1, [24 * gib]) is None  # 8 x 1.25 = 10 GiB fits
-    assert planning.memory_warning(peak, 2, [24 * gib]) is None  # 20 GiB fits
-    two = planning.memory_warning(peak, 2, [16 * gib])
-    assert two == (
-        "2 run(s) per device at the probe's peak memory 8.00 GB (cpu peak RSS) x 1.25 safety "
-        "need 20.00 GB, over the 16.00 GB available on cpu; nothing was trained. Options that "
-        "would fit: --runs-per-device 1, fewer --num-generations or a smaller micro-batch, a "
-        "smaller --eval-samples, or a GPU (--device cuda)"
-    )
-    assert planning.memory_warning(peak, 1, [9 * gib]) is not None  # 10 GiB > 9 GiB
-    assert planning.memory_warning(peak, 1, [40 * gib, 9 * gib]) is not None  # the smallest GPU
-    monkeypatch.setattr(planning, "available_memory", lambda device: [9 * gib])
-    with pytest.raises(OptionError, match=r"memory: one run at .*over the 9.00 GB available"):
-        planning.check_memory(peak, 1, "cpu")
-    monkeypatch.setattr(planning, "available_memory", lambda device: [11 * gib])
-    planning.check_memory(peak, 1, "cpu")  # fits: nothing raised
-
-
-def test_the_available_memory_of_the_cpu_is_what_the_kernel_says_is_available():
-    import psutil
-
-    (free,) = planning.available_memory("cpu")
-    assert abs(free - psutil.virtual_memory().available) < 2 * 1024**3

@@ -74,8 +74,8 @@ def _plan_output(monkeypatch: Any, capsys: Any, hours: float, builtin: bool, bud
     """What ``--plan`` prints for a session whose runs need ``hours`` on the CPU."""
     import dataclasses
 
+    from rlsparse_check.plugin import memory, pretrain
     from rlsparse_check.plugin import plan as planning
-    from rlsparse_check.plugin import pretrain
     from rlsparse_check.recipes import estimate
 
     wall = hours * 3600
@@ -86,8 +86,8 @@ def _plan_output(monkeypatch: Any, capsys: Any, hours: float, builtin: bool, bud
     monkeypatch.setattr(estimate, "cached_probe", lambda *a: SimpleNamespace(peak_bytes=0))
     monkeypatch.setattr(planning, "make_plan", lambda *a, **k: planned)
     monkeypatch.setattr(planning, "plan_lines", lambda *a: ["  the runs"])
-    monkeypatch.setattr(planning, "memory_warning", lambda *a: None)
-    monkeypatch.setattr(planning, "available_memory", lambda device: [1 << 40])
+    monkeypatch.setattr(memory, "memory_warning", lambda *a: None)
+    monkeypatch.setattr(memory, "available_memory", lambda device: [1 << 40])
     monkeypatch.setattr(
         planning,
         "over_budget",
@@ -130,40 +130,6 @@ def test_a_cpu_plan_of_a_real_model_says_which_claims_fit_in_an_hour(monkeypatch
     assert "what fits" not in _plan_output(monkeypatch, capsys, 3.0, builtin=True)
     given = _plan_output(monkeypatch, capsys, 3.0, builtin=True, budget=1800.0)
     assert "what fits in 30.0 min (--budget)" in given and given.endswith("asked [1800.0]")
-
-
-def test_the_sessions_long_phases_speak_through_the_terminal_reporter(tmp_path, monkeypatch):
-    """Resolving a GGUF model converts it, the first long phase of a session: its line must
-    reach pytest's terminal reporter (under -q and xdist), not the captured standard error."""
-    gguf = pytest.importorskip("gguf")
-    from rlsparse_check import phase
-    from rlsparse_check.errors import ModelUnavailableError
-    from rlsparse_check.plugin import SETTINGS_KEY
-    from rlsparse_check.plugin.pretrain import _pretrain
-
-    monkeypatch.setenv("RLSPARSE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(phase, "QUIET", 0.0)  # the conversion's own Phase speaks at once
-    monkeypatch.setattr(phase, "POLL", 0.0005)
-    broken = tmp_path / "broken.gguf"  # read as a model, then refused by transformers
-    writer = gguf.GGUFWriter(str(broken), "llama")
-    writer.add_tensor("blk.0.attn_q.weight", __import__("numpy").ones((4, 8), "float32"))
-    for write in (writer.write_header_to_file, writer.write_kv_data_to_file):
-        write()
-    writer.write_tensors_to_file()
-    writer.close()
-    lines: list[str] = []
-    reporter = SimpleNamespace(write_line=lines.append)
-    config = SimpleNamespace(
-        option=SimpleNamespace(collectonly=False),
-        stash={SETTINGS_KEY: Settings(model=str(broken), device="cpu")},
-        pluginmanager=SimpleNamespace(get_plugin={"terminalreporter": reporter}.get),
-    )
-    with pytest.raises(ModelUnavailableError, match="cannot be loaded as a model"):
-        _pretrain(config, ["claims/test_c1_sparsity.py::test_x"])
-    said = "rlsparse-check: converting broken.gguf to a bf16 checkpoint (once; about a minute)"
-    assert lines[0] == said and len(lines) == 3, lines
-    assert lines[1].startswith("rlsparse-check: converting broken.gguf: running for 0:0")
-    assert lines[2].startswith("rlsparse-check: converting broken.gguf: stopped after 0:0")
 
 
 def _none(*args: Any) -> None:

@@ -26,7 +26,7 @@ import os
 from rlsparse_check.models import MODEL_HELP
 from rlsparse_check.recipes.spec import ALGOS, ONPOLICY, RunSpec
 from rlsparse_check.recipes.store import SAVE_DTYPES
-from rlsparse_check.tasks import DEFAULT_HUB_TASK, MODEL_TASKS
+from rlsparse_check.tasks import TASK_HELP
 
 __all__ = ["register", "spec_from_args"]
 
@@ -86,13 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--algo", required=True, choices=ALGOS, help="training algorithm")
     train.add_argument("--seed", type=int, help=f"seed of everything (default {DEFAULT['seed']})")
     train.add_argument("--steps", type=int, help=f"optimizer steps ({USUAL})")
-    train.add_argument(
-        "--task",
-        help="data set: add or sub (built-in models; default add), rg:NAME[:key=value,...] "
-        "(reasoning-gym) or jsonl:PATH (defaults for other models: "
-        + "; ".join(f"{name}: {tasks[0]}" for name, tasks in MODEL_TASKS.items())
-        + f"; any other: {DEFAULT_HUB_TASK})",
-    )
+    train.add_argument("--task", help=f"data set: {TASK_HELP}")
     train.add_argument("--lr", type=_positive, help=f"learning rate ({USUAL})")
     train.add_argument("--beta", type=_nonneg, help=f"KL / preference coefficient ({USUAL})")
     clip = train.add_mutually_exclusive_group()

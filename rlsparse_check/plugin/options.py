@@ -26,6 +26,7 @@ from rlsparse_check.models import DEFAULT_MODEL, MODEL_HELP
 from rlsparse_check.plugin.run_options import RUN_OPTIONS as _RUN_OPTIONS
 from rlsparse_check.plugin.run_options import add_run_options, parse_duration, run_option
 from rlsparse_check.plugin.settings import Settings
+from rlsparse_check.tasks import TASK_HELP
 from rlsparse_check.thresholds import CORRECTIONS, THRESHOLDS
 
 __all__ = [
@@ -57,12 +58,7 @@ _OPTIONS: dict[str, tuple[str | None, str]] = {
         "training mode: comma-separated algorithms, e.g. grpo,rloo,dpo "
         "(default: each claim's own list)",
     ),
-    "task": (
-        "TASK",
-        "training mode: add or sub (built-in models, default add), rg:NAME[:key=value,...] "
-        "(reasoning-gym) or jsonl:PATH (default for smollm2-135m: a two-term one-digit chain_sum; "
-        "for other models: a many-term chain_sum)",
-    ),
+    "task": ("TASK", f"training mode: {TASK_HELP}"),
     "sparsity-range": (
         "LO,HI",
         "C1: published sparsity range, compared with the sparsity at --sparsity-atol",

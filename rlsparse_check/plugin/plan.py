@@ -8,7 +8,8 @@ eval completion x the completions of its eval); the wall time adds the base's fu
 A masked run (C4) trains inside the update mask of its full run, which exists only once that
 run is trained: it is listed as not cached. When the estimate of the runs to train is over
 ``--budget``, :func:`over_budget` computes, for each way of asking for less (fewer seeds, fewer
-steps, fewer algorithms, fewer claims), the estimate it would give.
+steps, fewer algorithms, fewer claims), the estimate it would give; when none fits alone, the
+claims that fit them together (two seeds, the primary algorithm, the most steps that fit).
 """
 
 from __future__ import annotations
@@ -18,17 +19,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from rlsparse_check.plugin.memory import bytes_text
 from rlsparse_check.recipes.estimate import Probe, run_seconds, wall_seconds
 
 __all__ = [
     "CPU_HOUR",
     "Planned",
     "Plan",
-    "check_memory",
     "clock",
     "fitting_lines",
     "make_plan",
-    "memory_warning",
     "over_budget",
     "plan_lines",
 ]
@@ -83,10 +83,6 @@ def clock(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _bytes(n: float) -> str:
-    return f"{n / 1024**3:.2f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
-
-
 def make_plan(
     factory: Any, claims: Iterable[str], probe: Probe, workers: int, memo: dict | None = None
 ) -> Plan:
@@ -135,7 +131,7 @@ def plan_lines(plan: Plan, probe: Probe, where: str, per_worker_runs: int = 1) -
     lines.append(
         f"probe ({probe.model} on {probe.device}): {probed}; eval {probe.decode:.3g} s per "
         f"completion; worker start {probe.startup:.1f} s; peak memory "
-        f"{_bytes(probe.peak_bytes)} per run ({probe.memory})"
+        f"{bytes_text(probe.peak_bytes)} per run ({probe.memory})"
     )
     todo = plan.to_train
     evals = sorted({r.evals for r in todo})
@@ -154,8 +150,8 @@ def plan_lines(plan: Plan, probe: Probe, where: str, per_worker_runs: int = 1) -
     lines.append(
         f"estimate: {len(todo)} of {len(plan.runs)} runs to train, {clock(plan.work)} of "
         f"training, about {clock(plan.wall)} on {plan.workers} worker(s) ({where}); peak memory "
-        f"{_bytes(probe.peak_bytes)} per run, {_bytes(probe.peak_bytes * plan.workers)} with "
-        f"{plan.workers} at once"
+        f"{bytes_text(probe.peak_bytes)} per run, "
+        f"{bytes_text(probe.peak_bytes * plan.workers)} with {plan.workers} at once"
         + (f" ({per_worker_runs} per device)" if per_worker_runs > 1 else "")
     )
     return lines
@@ -168,10 +164,11 @@ def over_budget(
     estimate: Callable[[Any, set[str]], Plan],
     paths: dict[str, str],
 ) -> list[str]:
-    """Ways to ask for less, each with the estimate it gives (the largest that fits first)."""
+    """Ways to ask for less, each with the estimate it gives (the largest that fits first); when
+    no single way fits, the claims that fit them together (:func:`_together`)."""
     from rlsparse_check.design import design
 
-    out = []
+    out, fitted = [], []
 
     def fits(candidates: Iterable[tuple[str, Any, set[str]]]) -> None:
         last = None
@@ -180,6 +177,7 @@ def over_budget(
             last = (text, wall)
             if wall <= budget:
                 out.append(f"  {text}: about {clock(wall)}")
+                fitted.append(text)
                 return
         if last is not None:
             out.append(f"  {last[0]}: about {clock(last[1])} (still over)")
@@ -200,19 +198,65 @@ def over_budget(
         )
         for k in range(len(algos) - 1, -1, -1)
     )
-    alone = sorted(claims, key=lambda c: (estimate(settings, {c}).wall, c))
+    chosen = _claims_within(settings, claims, budget, estimate)
+    if chosen and len(chosen) < len(claims):
+        fitted.append("only")
+        wall = clock(estimate(settings, set(chosen)).wall)
+        out.append(f"  {_only(chosen, paths)}: about {wall}")
+    if not fitted:
+        out.extend(_together(settings, claims, budget, estimate, paths, [d.rl_steps, *steps]))
+    return out
+
+
+def _claims_within(
+    settings: Any, claims: set[str], budget: float, estimate: Callable[[Any, set[str]], Plan]
+) -> list[str]:
+    """The claims, cheapest alone first, whose runs together fit ``budget`` (maybe none)."""
     chosen: list[str] = []
-    for claim in alone:
+    for claim in sorted(claims, key=lambda c: (estimate(settings, {c}).wall, c)):
         if estimate(settings, {*chosen, claim}).wall > budget:
             break
         chosen.append(claim)
-    if chosen and len(chosen) < len(claims):
-        files = " ".join(sorted({paths.get(c, c) for c in chosen}))
-        out.append(
-            f"  only {', '.join(chosen)} ({files}): about "
-            f"{clock(estimate(settings, set(chosen)).wall)}"
-        )
-    return out
+    return chosen
+
+
+def _only(chosen: list[str], paths: dict[str, str]) -> str:
+    files = " ".join(sorted({paths.get(c, c) for c in chosen}))
+    return f"only {', '.join(chosen)} ({files})"
+
+
+#: The fewest seeds a claim is decided on: its intervals are t intervals over seeds.
+MIN_SEEDS = 2
+
+
+def _together(
+    settings: Any,
+    claims: set[str],
+    budget: float,
+    estimate: Callable[[Any, set[str]], Plan],
+    paths: dict[str, str],
+    steps: list[int],
+) -> list[str]:
+    """The most of ``steps`` (the recipe's first) at which some claims fit ``budget`` with
+    :data:`MIN_SEEDS` seeds and the primary algorithm alone, and which claims (none: [])."""
+    from rlsparse_check.design import design
+
+    d = design(settings)
+    least = dataclasses.replace(settings, seeds=min(settings.seeds, MIN_SEEDS), algos=(d.primary,))
+    for n in steps:
+        fewer = least if n == d.rl_steps else dataclasses.replace(least, steps=n)
+        if chosen := _claims_within(fewer, claims, budget, estimate):
+            flags = f"--seeds {fewer.seeds} --algos {d.primary}"
+            short = ""
+            if n != d.rl_steps:
+                flags += f" --steps {n}"
+                short = (
+                    f"; {n} of the recipe's {d.rl_steps} steps: runs that do not learn in them "
+                    "leave the claims guarded by learning undecided"
+                )
+            wall = clock(estimate(fewer, set(chosen)).wall)
+            return [f"  together: {flags}, {_only(chosen, paths)}: about {wall}{short}"]
+    return []
 
 
 #: ``--plan`` on a CPU for a model other than the built-ins, without ``--budget``: what fits in
@@ -234,48 +278,3 @@ def fitting_lines(
         f"rlsparse-check: what fits in {clock(within)} ({given}):",
         *(ways or ["  none found: raise --budget or add workers"]),
     ]
-
-
-#: A session's runs must leave this share of the free memory unused: the probe's peak is a short
-#: run's, and a longer one (longer completions, a fuller optimizer state) can reach beyond it.
-MEMORY_SAFETY = 1.25
-
-
-def available_memory(device: str) -> list[int]:
-    """Free bytes where the runs will train: the CPU's available memory (psutil, which reads
-    ``/proc/meminfo`` MemAvailable), or each GPU's total memory."""
-    if device == "cuda":
-        import torch
-
-        count = torch.cuda.device_count()
-        return [torch.cuda.get_device_properties(i).total_memory for i in range(count)]
-    import psutil
-
-    return [int(psutil.virtual_memory().available)]
-
-
-def memory_warning(probe: Probe, per_device: int, available: list[int]) -> str | None:
-    """None when ``per_device`` runs of the probe's peak (times :data:`MEMORY_SAFETY`) fit the
-    smallest device's ``available`` bytes, else what does not fit and the options that would."""
-    if not available or probe.peak_bytes <= 0:
-        return None
-    free = min(available)
-    need = per_device * probe.peak_bytes * MEMORY_SAFETY
-    if need <= free:
-        return None
-    runs = f"{per_device} run(s) per device" if per_device > 1 else "one run"
-    return (
-        f"{runs} at the probe's peak memory {_bytes(probe.peak_bytes)} ({probe.memory}) x "
-        f"{MEMORY_SAFETY} safety need {_bytes(need)}, over the {_bytes(free)} available on "
-        f"{probe.device}; nothing was trained. Options that would fit: --runs-per-device 1, "
-        "fewer --num-generations or a smaller micro-batch, a smaller --eval-samples, "
-        "or a GPU (--device cuda)"
-    )
-
-
-def check_memory(probe: Probe, per_device: int, device: str) -> None:
-    """Stop before training (:class:`OptionError`, exit 2) when the runs would not fit."""
-    from rlsparse_check.errors import OptionError
-
-    if warning := memory_warning(probe, per_device, available_memory(device)):
-        raise OptionError(f"memory: {warning}")

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_TASK",
     "DEFAULT_HUB_TASK",
     "MODEL_TASKS",
+    "TASK_HELP",
     "SPLIT_SEED",
     "MIN_HEADROOM",
     "MAX_HEADROOM",
@@ -73,6 +74,13 @@ MODEL_TASKS = {
         "rg:basic_arithmetic:min_terms=2,max_terms=2,min_digits=1,max_digits=1,max_new_tokens=32",
     ),
 }
+#: What ``--task`` takes and its defaults: one text for ``train --help`` and ``pytest --help``.
+TASK_HELP = (
+    "add or sub (built-in models; default add), rg:NAME[:key=value,...] (reasoning-gym) or "
+    "jsonl:PATH (defaults for other models: "
+    + "; ".join(f"{name}: {tasks[0]}" for name, tasks in MODEL_TASKS.items())
+    + f"; any other: {DEFAULT_HUB_TASK})"
+)
 #: Base eval accuracies outside [MIN_HEADROOM, MAX_HEADROOM] leave the claims undecidable: below,
 #: a group of 8 samples is all wrong with probability >= 0.95^8 = 0.66, so GRPO sees no
 #: advantage in most groups and the run barely moves; above, a group is all right with
