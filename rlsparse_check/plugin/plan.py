@@ -168,29 +168,29 @@ def over_budget(
     no single way fits, the claims that fit them together (:func:`_together`)."""
     from rlsparse_check.design import design
 
-    out, fitted = [], []
+    out = []
 
-    def fits(candidates: Iterable[tuple[str, Any, set[str]]]) -> None:
+    def fits(candidates: Iterable[tuple[str, Any, set[str]]]) -> bool:
         last = None
         for text, changed, chosen in candidates:
             wall = estimate(changed, chosen).wall
             last = (text, wall)
             if wall <= budget:
                 out.append(f"  {text}: about {clock(wall)}")
-                fitted.append(text)
-                return
+                return True
         if last is not None:
             out.append(f"  {last[0]}: about {clock(last[1])} (still over)")
+        return False
 
-    fits(
+    by_seeds = fits(
         (f"--seeds {n}", dataclasses.replace(settings, seeds=n), claims)
         for n in range(settings.seeds - 1, 0, -1)
     )
     d = design(settings)
     steps = [s for s in (d.rl_steps // 2**k for k in range(1, 8)) if s >= 1]
-    fits((f"--steps {s}", dataclasses.replace(settings, steps=s), claims) for s in steps)
+    by_steps = fits((f"--steps {s}", dataclasses.replace(settings, steps=s), claims) for s in steps)
     algos = [a for a in d.algos if a != d.primary]
-    fits(
+    by_algos = fits(
         (
             f"--algos {','.join([d.primary, *algos[:k]])}",
             dataclasses.replace(settings, algos=(d.primary, *algos[:k])),
@@ -200,11 +200,10 @@ def over_budget(
     )
     chosen = _claims_within(settings, claims, budget, estimate)
     if chosen and len(chosen) < len(claims):
-        fitted.append("only")
         wall = clock(estimate(settings, set(chosen)).wall)
         out.append(f"  {_only(chosen, paths)}: about {wall}")
-    if not fitted:
-        out.extend(_together(settings, claims, budget, estimate, paths, [d.rl_steps, *steps]))
+    elif not (by_seeds or by_steps or by_algos):
+        out.extend(_together(settings, d, claims, budget, estimate, paths, steps))
     return out
 
 
@@ -231,19 +230,18 @@ MIN_SEEDS = 2
 
 def _together(
     settings: Any,
+    d: Any,
     claims: set[str],
     budget: float,
     estimate: Callable[[Any, set[str]], Plan],
     paths: dict[str, str],
     steps: list[int],
 ) -> list[str]:
-    """The most of ``steps`` (the recipe's first) at which some claims fit ``budget`` with
-    :data:`MIN_SEEDS` seeds and the primary algorithm alone, and which claims (none: [])."""
-    from rlsparse_check.design import design
-
-    d = design(settings)
+    """The most steps (the recipe's ``d.rl_steps``, then ``steps``) at which some claims fit
+    ``budget`` with :data:`MIN_SEEDS` seeds and the primary algorithm of design ``d`` alone, and
+    which claims (none: [])."""
     least = dataclasses.replace(settings, seeds=min(settings.seeds, MIN_SEEDS), algos=(d.primary,))
-    for n in steps:
+    for n in [d.rl_steps, *steps]:
         fewer = least if n == d.rl_steps else dataclasses.replace(least, steps=n)
         if chosen := _claims_within(fewer, claims, budget, estimate):
             flags = f"--seeds {fewer.seeds} --algos {d.primary}"
